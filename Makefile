@@ -1,0 +1,70 @@
+# Makefile - the one entry point: make, make run, make test, make bench (see README.md)
+ARCH ?= amd64
+O ?= 2
+Q ?= @
+
+LIB_SRCS := lib/format.c lib/console.c lib/mem.c lib/multiboot.c lib/acpi.c lib/vmx.c \
+            lib/vmcs_fields.c lib/trap.c lib/apic.c lib/mtrr_read.c pure/mtrr.c
+LIB_ASM := lib/arch/isr_$(ARCH).S lib/arch/ap_trampoline.S
+LHV_SRCS := $(wildcard lhv/*.c) $(wildcard lhv/tests/*.c)
+LHV_ASM := $(wildcard lhv/arch/$(ARCH)/*.S)
+
+ifeq ($(ARCH),amd64)
+ARCH_CFLAGS := -m64 -mno-red-zone -mcmodel=small
+else ifeq ($(ARCH),i386)
+ARCH_CFLAGS := -m32
+else
+$(error ARCH must be amd64 or i386)
+endif
+
+CFLAGS := $(ARCH_CFLAGS) -O$(O) -g -std=gnu11 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+          -fno-builtin -mgeneral-regs-only -fno-omit-frame-pointer -fno-common \
+          -Wall -Wextra -Werror -Wno-address-of-packed-member -Ilib -Ilhv
+ASFLAGS := $(ARCH_CFLAGS) -Wa,--noexecstack -Ilib -Ilhv
+LDFLAGS := $(ARCH_CFLAGS) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=0x1000 -Wl,--no-warn-rwx-segments
+
+LHV_DIR := build/lhv-$(ARCH)-O$(O)
+LHV_OBJS := $(patsubst %.c,$(LHV_DIR)/%.o,$(LIB_SRCS) $(LHV_SRCS)) $(patsubst %.S,$(LHV_DIR)/%.o,$(LIB_ASM) $(LHV_ASM))
+
+.PHONY: all lhv lhv-all run test unit labtest bench clean setup
+all: lhv-all
+
+lhv: $(LHV_DIR)/lhv.elf
+
+lhv-all:
+	$(Q)$(MAKE) --no-print-directory lhv ARCH=i386
+	$(Q)$(MAKE) --no-print-directory lhv ARCH=amd64
+
+$(LHV_DIR)/lhv.elf: $(LHV_OBJS) lhv/lhv.ld
+	$(Q)$(CC) $(LDFLAGS) -T lhv/lhv.ld -o $@ $(LHV_OBJS) -lgcc
+	@echo "  LD  $@"
+
+$(LHV_DIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LHV_DIR)/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ASFLAGS) -MMD -MP -c $< -o $@
+
+-include $(LHV_OBJS:.o=.d)
+
+setup:
+	lab/lab setup
+
+# Boot the default scenario, stream its serial console, end with the verdict.
+run: setup
+	lab/lab run lhv --profile hp2540p --stream
+
+unit:
+	$(Q)$(MAKE) --no-print-directory -C tests/unit run
+
+labtest:
+	python3 -m unittest discover -s tests/lab -v
+
+# Host unit tests, the judge's own tests, then the fast lab matrix.
+test: setup
+	@bash .ci/test-all
+
+clean:
+	rm -rf build
