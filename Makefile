@@ -7,7 +7,7 @@ LIB_SRCS := lib/format.c lib/console.c lib/mem.c lib/multiboot.c lib/acpi.c lib/
             lib/vmcs_fields.c lib/trap.c lib/apic.c lib/mtrr_read.c pure/mtrr.c
 LIB_ASM := lib/arch/isr_$(ARCH).S lib/arch/ap_trampoline.S
 LHV_SRCS := $(wildcard lhv/*.c) $(wildcard lhv/tests/*.c)
-LHV_ASM := $(wildcard lhv/arch/$(ARCH)/*.S)
+LHV_ASM := $(wildcard lhv/arch/$(ARCH)/*.S) $(wildcard lhv/tests/*.S)
 
 ifeq ($(ARCH),amd64)
 ARCH_CFLAGS := -m64 -mno-red-zone -mcmodel=small

@@ -73,6 +73,7 @@ struct cpu {
     volatile u32 nmi_count;
     volatile int nmi_mode;             /* what the guest's NMI handler does */
     unsigned iter;
+    unsigned failures;                 /* this CPU's test failures */
     volatile bool alive;
 };
 struct stack_hdr { struct cpu *cpu; };
@@ -145,6 +146,7 @@ struct lhv_test {
 };
 extern const struct lhv_test lhv_tests[];
 extern const unsigned lhv_test_count;
+void lhv_tests_init(void);
 
 /* Failure: prints "FAIL <test> <reason>" and counts it (the judge fails the run). */
 void test_fail(const char *test, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

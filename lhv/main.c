@@ -41,6 +41,7 @@ void test_fail(const char *test, const char *fmt, ...)
     nv_vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     cprintf("FAIL %s %s", test, buf);
+    if (this_cpu()) this_cpu()->failures++;
     spin_lock(&fail_lock);
     if (!failures++) nv_snprintf(first_failure, sizeof first_failure, "%s %s", test, buf);
     spin_unlock(&fail_lock);
@@ -62,9 +63,9 @@ static void run_iterations(struct cpu *c)
                 if (c->iter == 0) cprintf("TEST %s skipped (not supported by this CPU)", tt->name);
                 continue;
             }
-            u32 before = failures;
+            unsigned before = c->failures;
             tt->run(c);
-            if (c->iter == 0) cprintf("TEST %s %s", tt->name, failures == before ? "ok" : "failed");
+            if (c->iter == 0) cprintf("TEST %s %s", tt->name, c->failures == before ? "ok" : "failed");
         }
         cprintf("LHV test iter %u", c->iter);
     }

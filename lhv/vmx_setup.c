@@ -43,6 +43,7 @@ void lhv_global_init(void)
         ept_build_identity(&ept_default, 1ull << 32, 2ull << 20);
         cprintf("EPT identity map: %u table pages", ept_default.pages);
     }
+    lhv_tests_init();
 }
 
 void vmx_cpu_on(struct cpu *c)

@@ -44,7 +44,11 @@ int nv_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
             else break;
         }
         fmt++;
-        if (*fmt == '*') { width = va_arg(ap, int); fmt++; }
+        if (*fmt == '*') {
+            width = va_arg(ap, int);
+            if (width < 0) { left = true; width = -width; } /* C99 7.19.6.1p5 */
+            fmt++;
+        }
         else while (*fmt >= '0' && *fmt <= '9') width = width * 10 + (*fmt++ - '0');
         if (*fmt == '.') {
             fmt++; prec = 0;
@@ -82,8 +86,13 @@ int nv_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
             if (lng <= -2) u = (u8)u;
             unsigned base = *fmt == 'o' ? 8 : *fmt == 'u' ? 10 : 16;
             size_t p = 0;
-            if (alt && base == 16) { tmp[0] = '0'; tmp[1] = *fmt == 'X' ? 'X' : 'x'; p = 2; }
+            if (alt && base == 16 && (u || *fmt == 'p')) { tmp[0] = '0'; tmp[1] = *fmt == 'X' ? 'X' : 'x'; p = 2; }
             n = utoa(tmp + p, u, base, *fmt == 'X');
+            if (alt && base == 8 && tmp[0] != '0') { /* C99: '#' with o forces a leading zero */
+                for (size_t k = n; k > 0; k--) tmp[k] = tmp[k - 1];
+                tmp[0] = '0';
+                n++;
+            }
             if (p && pad == '0' && !left) {
                 /* "0x" goes before the zero padding */
                 put(&o, tmp[0]); put(&o, tmp[1]);

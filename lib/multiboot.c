@@ -42,7 +42,8 @@ const struct mb_mmap_entry *mb_mmap_next(const struct mb_view *v, u32 *cursor)
     if (!(v->info->flags & MB_FLAG_MMAP)) return NULL;
     if ((u64)*cursor + sizeof(struct mb_mmap_entry) > v->info->mmap_length) return NULL;
     const struct mb_mmap_entry *e = phys(v, (u64)v->info->mmap_addr + *cursor);
-    if (e->size < 20) return NULL; /* malformed: would not advance past the fields */
+    /* malformed: too small to hold the fields, or running past the map (or wrapping) */
+    if (e->size < 20 || (u64)*cursor + 4 + e->size > v->info->mmap_length) return NULL;
     *cursor += e->size + 4;
     return e;
 }
