@@ -2,12 +2,6 @@
 #include "lhv.h"
 #include "x86.h"
 
-#define REG_OFF(r) (__builtin_offsetof(struct guest_regs, r) / sizeof(uintptr_t))
-_Static_assert(REG_OFF(ax) == 0 && REG_OFF(bx) == 1 && REG_OFF(cx) == 2 && REG_OFF(dx) == 3 &&
-               REG_OFF(si) == 4 && REG_OFF(di) == 5 && REG_OFF(bp) == 6, "guest_regs vs vmx_entry.S");
-#ifdef __x86_64__
-_Static_assert(REG_OFF(r8) == 7 && REG_OFF(r15) == 14, "guest_regs vs vmx_entry.S");
-#endif
 
 /* First code the test guest runs (guest RSP = its own per-CPU stack). */
 void guest_trampoline(void);

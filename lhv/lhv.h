@@ -7,6 +7,9 @@
 #include "console.h"
 #include "vmx.h"
 #include "../pure/mtrr.h"
+#include "ept.h"
+#include "page_alloc.h"
+#include "vmx_entry.h"
 
 /* ---- options (multiboot command line "lhv_opt=0x..."; README lists them) ---- */
 #define OPT_MSR_AREAS       BIT(0)
@@ -36,18 +39,6 @@ static inline bool has_proc(u32 bit) { return (caps.proc >> 32) & bit; }
 static inline bool has_entry(u32 bit) { return (caps.entry >> 32) & bit; }
 static inline bool has_exit(u32 bit) { return (caps.exit >> 32) & bit; }
 static inline bool has_ept(void) { return has_proc2(SEC_ENABLE_EPT); }
-
-/* ---- guest registers saved/restored by vmx_enter (layout shared with vmx_entry.S) ---- */
-struct guest_regs {
-    uintptr_t ax, bx, cx, dx, si, di, bp;
-#ifdef __x86_64__
-    uintptr_t r8, r9, r10, r11, r12, r13, r14, r15;
-#endif
-};
-/* Enters the guest of the current VMCS; returns VMX_OK after a VM exit, or the
- * VMfail status of VMLAUNCH/VMRESUME. */
-int vmx_enter(struct guest_regs *r, int launched);
-extern const char vmx_exit_label[];
 
 /* ---- a guest: one VMCS and its registers ---- */
 struct vcpu {
@@ -92,8 +83,6 @@ static inline struct cpu *this_cpu(void)
 }
 
 /* ---- memory ---- */
-void *page_alloc(unsigned npages);              /* zeroed, page aligned, never freed */
-void *page_alloc_aligned(unsigned npages, uintptr_t align);
 static inline u64 va_to_pa(const void *p) { return (u64)(uintptr_t)p; } /* identity mapped */
 
 /* ---- global state ---- */
@@ -127,14 +116,6 @@ static inline void hypercall(uintptr_t nr, uintptr_t a, uintptr_t b)
 }
 
 /* ---- EPT ---- */
-struct ept { u64 *pml4; u64 eptp; unsigned pages; };
-/* Identity map of [0, limit) with leaves no larger than max_page (4K, 2M or 1G),
- * each leaf's memory type from the MTRRs (a large leaf only where the type is uniform). */
-void ept_build_identity(struct ept *e, u64 limit, u64 max_page);
-/* Leaf entry mapping gpa and its size; NULL if not mapped. */
-u64 *ept_lookup(struct ept *e, u64 gpa, u64 *leaf_size);
-/* Split down to a 4 KiB leaf for gpa and return it. */
-u64 *ept_leaf_4k(struct ept *e, u64 gpa);
 extern struct ept ept_default;
 
 /* ---- tests ---- */

@@ -15,6 +15,7 @@ unsigned ncpus;
 struct mtrr_state mtrrs;
 u64 ram_top;
 static unsigned iterations = 3;
+#define LHV_ALLOC_LIMIT 0x4000000u /* LHV keeps its pages below 64 MiB */
 static struct cpu cpus[MAX_CPUS];
 static volatile u32 cpus_done;
 static volatile u32 failures;
@@ -138,6 +139,7 @@ void lhv_main(u32 magic, u32 mb_info_pa)
     lhv_opt = (u32)cmdline_get_u64(cmd, "lhv_opt", 0xffffffffu);
     iterations = (unsigned)cmdline_get_u64(cmd, "iters", 3);
     ram_top = mb_ram_top(&mb);
+    page_alloc_init((uintptr_t)_image_end, ram_top < LHV_ALLOC_LIMIT ? (uintptr_t)ram_top : LHV_ALLOC_LIMIT);
     cpu_common_start(bsp, (uintptr_t)bsp_stack);
     ncpus = 1;
     cprintf("lhv_opt 0x%x, %u iterations, RAM top 0x%llx, image 0x%lx-0x%lx", lhv_opt, iterations,

@@ -5,6 +5,7 @@
 #include "x86.h"
 
 struct vmx_caps caps;
+struct ept ept_default;
 
 static void read_caps(void)
 {
@@ -40,7 +41,7 @@ void lhv_global_init(void)
             (unsigned long long)caps.entry, (unsigned long long)caps.ept_vpid);
     if (has_ept()) {
         /* 4 GiB covers RAM (LHV profiles) and the APIC/IO-APIC MMIO at the top. */
-        ept_build_identity(&ept_default, 1ull << 32, 2ull << 20);
+        ept_build_identity(&ept_default, &mtrrs, 1ull << 32, 2ull << 20);
         cprintf("EPT identity map: %u table pages", ept_default.pages);
     }
     lhv_tests_init();

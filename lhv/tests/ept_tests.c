@@ -23,10 +23,10 @@ void ept_tests_init(void)
     if (!has_ept()) return;
     *(volatile u32 *)window = MARK_A;
     *(volatile u32 *)window_alt = MARK_B;
-    ept_build_identity(&ept_alt, 1ull << 32, 2ull << 20);
+    ept_build_identity(&ept_alt, &mtrrs, 1ull << 32, 2ull << 20);
     u64 *l = ept_leaf_4k(&ept_alt, va_to_pa(window));
     *l = (*l & ~0x000ffffffffff000ull) | va_to_pa(window_alt);
-    ept_build_identity(&ept_large, 1ull << 32, (caps.ept_vpid & EPTCAP_1G) ? 1ull << 30 : 2ull << 20);
+    ept_build_identity(&ept_large, &mtrrs, 1ull << 32, (caps.ept_vpid & EPTCAP_1G) ? 1ull << 30 : 2ull << 20);
 }
 
 static void invept_all_or_single(u64 eptp)
