@@ -107,7 +107,7 @@ static void start_aps(const struct madt_info *m, u32 bsp_id)
         c->apic_id = m->apic_id[i];
         u8 *stack = page_alloc_aligned(STACK_SIZE / PAGE_SIZE, STACK_SIZE);
         ((struct stack_hdr *)stack)->cpu = c;
-        smp_start_ap(c->apic_id, (u32)(uintptr_t)ap_entry32, (u32)(uintptr_t)(stack + STACK_SIZE));
+        smp_start_ap(c->apic_id, (u32)(uintptr_t)ap_entry32, (u32)(uintptr_t)(stack + STACK_SIZE), AP_TRAMPOLINE);
         for (u32 w = 0; w < 50000000 && !c->alive; w++) cpu_relax();
         if (!c->alive) {
             test_fail("smp", "AP with APIC ID 0x%x did not start", c->apic_id);

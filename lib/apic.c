@@ -29,12 +29,15 @@ void lapic_send_ipi(u32 apic_id, u32 icr_lo)
         cpu_relax();
 }
 
-extern const u8 ap_trampoline_start[], ap_trampoline_end[];
+extern const u8 ap_trampoline_start[], ap_trampoline_end[], ap_tramp_gdt_base[], ap_tramp_farptr[];
+extern const u8 ap_tramp_gdt_off[], ap_tramp_32_off[]; /* absolute symbols: offsets */
 
-void smp_start_ap(u32 apic_id, u32 entry32, u32 stack_top)
+void smp_start_ap(u32 apic_id, u32 entry32, u32 stack_top, u32 tramp)
 {
-    u8 *t = (u8 *)(uintptr_t)AP_TRAMPOLINE;
+    u8 *t = (u8 *)(uintptr_t)tramp;
     memcpy(t, ap_trampoline_start, (size_t)(ap_trampoline_end - ap_trampoline_start));
+    *(u32 *)(t + (ap_tramp_gdt_base - ap_trampoline_start)) = tramp + (u32)(uintptr_t)ap_tramp_gdt_off;
+    *(u32 *)(t + (ap_tramp_farptr - ap_trampoline_start)) = tramp + (u32)(uintptr_t)ap_tramp_32_off;
     *(volatile u32 *)(t + APT_STACK) = stack_top;
     *(volatile u32 *)(t + APT_ENTRY) = entry32;
     __asm__ __volatile__("wbinvd" : : : "memory");
@@ -43,7 +46,7 @@ void smp_start_ap(u32 apic_id, u32 entry32, u32 stack_top)
     lapic_send_ipi(apic_id, ICR_INIT | ICR_LEVEL_TRIGGER); /* de-assert (old APICs) */
     udelay_spin(20000);
     for (int i = 0; i < 2; i++) {
-        lapic_send_ipi(apic_id, ICR_SIPI | (AP_TRAMPOLINE >> 12));
+        lapic_send_ipi(apic_id, ICR_SIPI | (tramp >> 12));
         udelay_spin(2000);
     }
 }

@@ -28,9 +28,10 @@ u32 lapic_id(void);
 void lapic_send_ipi(u32 apic_id, u32 icr_lo);
 void lapic_eoi(void);
 
-/* Starts one AP with INIT-SIPI-SIPI (SDM 10.4.4 / MP spec B.4) at the real-mode
- * trampoline; the AP enters 'entry32' in flat 32-bit mode with %esp = stack_top. */
-void smp_start_ap(u32 apic_id, u32 entry32, u32 stack_top);
+/* Starts one AP with INIT-SIPI-SIPI (SDM 10.4.4 / MP spec B.4): the real-mode
+ * trampoline is copied to 'tramp' (page aligned, below 1 MiB; its parameter block is in
+ * the same page) and the AP enters 'entry32' in flat 32-bit mode with %esp = stack_top. */
+void smp_start_ap(u32 apic_id, u32 entry32, u32 stack_top, u32 tramp);
 /* A crude delay; Bochs counts instructions, so this is "enough for the AP". */
 void udelay_spin(u32 loops);
 

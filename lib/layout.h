@@ -13,12 +13,11 @@
 
 #define STACK_SIZE 0x4000  /* every stack is STACK_SIZE-aligned; its base holds the owner CPU pointer */
 
-/* AP start: the real-mode trampoline is copied here (must be < 1 MiB, page aligned). */
+/* AP start: LHV copies the real-mode trampoline here (< 1 MiB, page aligned); nestvisor
+ * uses a page it hides from the guest. */
 #define AP_TRAMPOLINE 0x8000
-/* Offsets of the trampoline's parameter block (written by the BSP before each SIPI). */
-#define APT_CR3 0x0f00
+/* Offsets of the trampoline's parameter block in its page (written before each SIPI). */
 #define APT_STACK 0x0f08
 #define APT_ENTRY 0x0f10
-#define APT_GDTR 0x0f18   /* 6..10 bytes: flat 32-bit GDT pointer used in the trampoline */
 
 #endif

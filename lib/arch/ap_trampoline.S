@@ -1,19 +1,21 @@
-/* ap_trampoline.S - real-mode AP start code, copied to AP_TRAMPOLINE; enters flat 32-bit mode and jumps to APT_ENTRY */
+/* ap_trampoline.S - real-mode AP start code, position independent below 1 MiB: enters flat 32-bit mode and jumps to the entry in its parameter block */
 #include "../layout.h"
 
     .section .rodata
-    .globl ap_trampoline_start, ap_trampoline_end
+    .globl ap_trampoline_start, ap_trampoline_end, ap_tramp_gdt_base, ap_tramp_farptr
     .code16
 ap_trampoline_start:
     cli
     cld
-    xorw %ax, %ax
+    movw %cs, %ax
     movw %ax, %ds
-    lgdtl AP_TRAMPOLINE + (tgdt_ptr - ap_trampoline_start)
+    movzwl %ax, %ebx
+    shll $4, %ebx                             /* %ebx = where the trampoline was copied */
+    lgdtl tgdt_ptr - ap_trampoline_start
     movl %cr0, %eax
     orl $1, %eax
     movl %eax, %cr0
-    ljmpl $0x08, $(AP_TRAMPOLINE + (tramp32 - ap_trampoline_start))
+    ljmpl *(ap_tramp_farptr - ap_trampoline_start)
     .code32
 tramp32:
     movw $0x10, %ax
@@ -22,8 +24,8 @@ tramp32:
     movw %ax, %ss
     movw %ax, %fs
     movw %ax, %gs
-    movl AP_TRAMPOLINE + APT_STACK, %esp
-    movl AP_TRAMPOLINE + APT_ENTRY, %eax
+    movl APT_STACK(%ebx), %esp
+    movl APT_ENTRY(%ebx), %eax
     jmp *%eax
     .p2align 3
 tgdt:
@@ -32,5 +34,12 @@ tgdt:
     .quad 0x00cf92000000ffff   /* 0x10: flat data */
 tgdt_ptr:
     .word tgdt_ptr - tgdt - 1
-    .long AP_TRAMPOLINE + (tgdt - ap_trampoline_start)
+ap_tramp_gdt_base:
+    .long 0                    /* patched: copy address + (tgdt - start) */
+ap_tramp_farptr:
+    .long 0                    /* patched: copy address + (tramp32 - start) */
+    .word 0x08
+    .globl ap_tramp_gdt_off, ap_tramp_32_off
+    .set ap_tramp_gdt_off, tgdt - ap_trampoline_start
+    .set ap_tramp_32_off, tramp32 - ap_trampoline_start
 ap_trampoline_end:
