@@ -27,7 +27,7 @@ LHV_DIR := build/lhv-$(ARCH)-O$(O)
 LHV_OBJS := $(patsubst %.c,$(LHV_DIR)/%.o,$(LIB_SRCS) $(LHV_SRCS)) $(patsubst %.S,$(LHV_DIR)/%.o,$(LIB_ASM) $(LHV_ASM))
 
 .PHONY: all lhv lhv-all run test unit labtest bench clean setup
-all: lhv-all
+all: lhv-all hv
 
 lhv: $(LHV_DIR)/lhv.elf
 
@@ -48,6 +48,35 @@ $(LHV_DIR)/%.o: %.S
 	$(Q)$(CC) $(ASFLAGS) -MMD -MP -c $< -o $@
 
 -include $(LHV_OBJS:.o=.d)
+
+# ---- nestvisor (amd64 only) ----
+HV_BASE ?= 0x10000000
+INIT_SMP ?= 1
+HV_DIR := build/hv-O$(O)$(if $(filter 0x10000000,$(HV_BASE)),,-$(HV_BASE))$(if $(filter 1,$(INIT_SMP)),,-nosmp)
+HV_SRCS := $(LIB_SRCS) pure/e820.c $(shell find hv -name '*.c')
+HV_ASMS := lib/arch/isr_amd64.S lib/arch/ap_trampoline.S lib/arch/vmx_entry_amd64.S $(shell find hv -name '*.S')
+HV_CFLAGS := -m64 -mno-red-zone -mcmodel=small -O$(O) -g -std=gnu11 -ffreestanding -fno-pic -fno-pie \
+          -fno-stack-protector -fno-builtin -mgeneral-regs-only -fno-omit-frame-pointer -fno-common \
+          -Wall -Wextra -Werror -Wno-address-of-packed-member -Ilib -Ihv -DHV_BASE=$(HV_BASE)ull -DINIT_SMP=$(INIT_SMP)
+HV_OBJS := $(patsubst %.c,$(HV_DIR)/%.o,$(HV_SRCS)) $(patsubst %.S,$(HV_DIR)/%.o,$(HV_ASMS))
+
+.PHONY: hv
+hv: $(HV_DIR)/nestvisor.elf
+
+$(HV_DIR)/nestvisor.elf: $(HV_OBJS) hv/hv.ld
+	$(Q)$(CC) -m64 -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=0x1000 -Wl,--no-warn-rwx-segments \
+	    -Wl,--defsym=HV_BASE=$(HV_BASE) -T hv/hv.ld -o $@ $(HV_OBJS) -lgcc
+	@echo "  LD  $@"
+
+$(HV_DIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
+
+$(HV_DIR)/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -m64 -Wa,--noexecstack -Ilib -Ihv -DHV_BASE=$(HV_BASE) -MMD -MP -c $< -o $@
+
+-include $(HV_OBJS:.o=.d)
 
 setup:
 	lab/lab setup

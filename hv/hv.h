@@ -55,6 +55,8 @@ struct pcpu {
     u64 exits_total;
 };
 
+static inline u64 va_to_pa(const void *p) { return (u64)(uintptr_t)p; } /* identity mapped */
+
 static inline struct pcpu *this_pcpu(void)
 {
     struct pcpu *p;
@@ -110,6 +112,9 @@ void ept01_mtrr_changed(void);
 void ept01_sync(struct pcpu *p);                    /* INVEPT if the shared tree changed */
 
 void e820_build(const void *mb_view);
+void msr_bitmap_init(void);
+void io_bitmap_init(void);
+void nmi_init(void);
 void e820_install_stub(void);
 
 void inject_exception(u8 vector, bool has_error, u32 error);

@@ -58,7 +58,7 @@ static const struct acpi_rsdp *scan_rsdp(uintptr_t phys_base, u32 start, u32 len
     return NULL;
 }
 
-const struct acpi_madt *acpi_find_madt(uintptr_t phys_base)
+const struct acpi_header *acpi_find_table(uintptr_t phys_base, const char sig[4])
 {
     u32 ebda = (u32)(*(const u16 *)(phys_base + 0x40e)) << 4;
     const struct acpi_rsdp *r = NULL;
@@ -75,7 +75,20 @@ const struct acpi_madt *acpi_find_madt(uintptr_t phys_base)
         for (unsigned b = 0; b < esize; b++) pa |= (u64)ents[i * esize + b] << (8 * b);
         if (!pa || pa >= (1ULL << 32)) continue;
         const struct acpi_header *h = (const void *)(phys_base + (uintptr_t)pa);
-        if (!nv_strncmp(h->signature, "APIC", 4)) return (const struct acpi_madt *)h;
+        if (!nv_strncmp(h->signature, sig, 4)) return h;
     }
     return NULL;
+}
+
+const struct acpi_madt *acpi_find_madt(uintptr_t phys_base)
+{
+    return (const struct acpi_madt *)acpi_find_table(phys_base, "APIC");
+}
+
+u16 acpi_pm1a_cnt_port(uintptr_t phys_base)
+{
+    const struct acpi_header *f = acpi_find_table(phys_base, "FACP");
+    if (!f || f->length < 68 || acpi_checksum(f, f->length)) return 0;
+    u32 port = *(const u32 *)((const u8 *)f + 64); /* ACPI 5.2.9 FADT: PM1a_CNT_BLK */
+    return port < 0x10000 ? (u16)port : 0;
 }

@@ -50,5 +50,9 @@ bool madt_parse(const void *madt, size_t len, struct madt_info *out);
 /* Find the MADT via the RSDP in the EBDA or 0xE0000-0xFFFFF, RSDT or XSDT. Physical
  * memory is reached as phys_base + pa. Returns NULL if absent or corrupt. */
 const struct acpi_madt *acpi_find_madt(uintptr_t phys_base);
+/* Any table by signature ("FACP", "APIC", ...), or NULL. */
+const struct acpi_header *acpi_find_table(uintptr_t phys_base, const char sig[4]);
+/* The ACPI PM1a control port from the FADT (where an OS writes SLP_EN to power off), or 0. */
+u16 acpi_pm1a_cnt_port(uintptr_t phys_base);
 
 #endif

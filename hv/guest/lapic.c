@@ -1,0 +1,130 @@
+/* lapic.c - the guest's local APIC: ICR writes trapped (xAPIC via EPT + single step, x2APIC via MSR), INIT/SIPI emulated in software */
+#include "hv.h"
+#include "apic.h"
+#include "spinlock.h"
+#include "x86.h"
+
+#define APIC_PAGE 0xfee00000ull
+#define RFLAGS_TF BIT(8)
+#define RFLAGS_IF BIT(9)
+
+static spinlock_t sipi_lock = SPINLOCK_INIT;
+void hv_start_ap_lazily(struct pcpu *p);
+
+void kick_cpu(struct pcpu *t)
+{
+    __atomic_add_fetch(&t->kicks_sent, 1, __ATOMIC_SEQ_CST);
+    lapic_send_ipi(t->apic_id, ICR_NMI | ICR_LEVEL_ASSERT);
+}
+
+/* Waits (in VMX root, never leaving nestvisor's control) for the guest's SIPI, then
+ * starts the guest on this CPU in real mode at vector:0000 (SDM 10.4.4.1). */
+void sipi_wait_and_start(struct pcpu *p)
+{
+    u8 vector;
+    for (;;) {
+        spin_lock(&sipi_lock);
+        if (p->sipi_pending) {
+            vector = p->sipi_vector;
+            p->state = VCPU_RUNNING;
+            p->sipi_pending = false;
+            spin_unlock(&sipi_lock);
+            break;
+        }
+        spin_unlock(&sipi_lock);
+        cpu_relax();
+    }
+    guest_state_realmode((u16)(vector << 8), 0, 0);
+    cprintf("guest SIPI: this CPU starts the guest at %02x00:0000", vector);
+}
+
+static void init_sipi(struct pcpu *from, struct pcpu *t, unsigned mode, u8 vector)
+{
+    spin_lock(&sipi_lock);
+    if (mode == 5) { /* INIT: the target waits for SIPI inside nestvisor */
+        if (t->state == VCPU_RUNNING) {
+            t->init_pending = true;
+            t->sipi_pending = false;
+            spin_unlock(&sipi_lock);
+            if (t != from) kick_cpu(t);
+            return;
+        }
+        t->sipi_pending = false;
+    } else if (t->state == VCPU_WAIT_SIPI || t->init_pending) {
+        if (!t->sipi_pending) {
+            t->sipi_vector = vector;
+            t->sipi_pending = true;
+            if (!INIT_SMP && !t->vmxon) {
+                spin_unlock(&sipi_lock);
+                hv_start_ap_lazily(t);
+                return;
+            }
+        }
+    } /* SIPI to a running CPU is ignored (SDM 10.4.4.1) */
+    spin_unlock(&sipi_lock);
+}
+
+void apic_icr_write(struct pcpu *p, u32 lo, u32 hi, bool x2apic)
+{
+    unsigned mode = (lo >> 8) & 7, shorthand = (lo >> 18) & 3;
+    if (mode != 5 && mode != 6) {
+        if (x2apic) {
+            wrmsr(0x830, ((u64)hi << 32) | lo);
+        } else {
+            lapic_write(LAPIC_ICR_HI, hi);
+            lapic_write(LAPIC_ICR_LO, lo);
+        }
+        return;
+    }
+    if (mode == 5 && (lo & ICR_LEVEL_TRIGGER) && !(lo & ICR_LEVEL_ASSERT)) return; /* INIT de-assert */
+    u32 dest = x2apic ? hi : hi >> 24;
+    LOG_RL("guest %s to APIC 0x%x (shorthand %u, vector 0x%02x)", mode == 5 ? "INIT" : "SIPI", dest, shorthand, lo & 0xff);
+    for (unsigned i = 0; i < vm.ncpus; i++) {
+        struct pcpu *t = vm.cpus[i];
+        bool hit = shorthand == 0 ? vm.apic_ids[i] == dest :
+                   shorthand == 1 ? t == p : shorthand == 2 ? true : t != p;
+        if (!hit || !t) continue;
+        if (t == p) {
+            LOG_RL("guest %s to its own CPU ignored", mode == 5 ? "INIT" : "SIPI");
+            continue;
+        }
+        init_sipi(p, t, mode, (u8)lo);
+    }
+}
+
+/* ---- xAPIC page: each guest access is run once, single-stepped, against a private mapping ---- */
+
+void lapic_step_begin(struct pcpu *p, u32 offset, bool write)
+{
+    offset &= 0xff0;
+    if (write) {
+        volatile u32 *s = (volatile u32 *)((u8 *)p->apic_scratch + offset);
+        *s = lapic_read(offset); /* a read-modify-write sees the register's value */
+        *p->apic_leaf = va_to_pa(p->apic_scratch) | EPT_R | EPT_W | ((u64)MT_UC << EPT_MT_SHIFT);
+    } else {
+        *p->apic_leaf = APIC_PAGE | EPT_R | ((u64)MT_UC << EPT_MT_SHIFT);
+    }
+    struct inv_desc d = { p->ept.eptp, 0 };
+    invept(1, &d);
+    uintptr_t fl = vmcs_readnat(VMCS_GUEST_RFLAGS);
+    p->step = (struct lapic_step){ true, write, offset, fl & (RFLAGS_TF | RFLAGS_IF) };
+    vmcs_writenat(VMCS_GUEST_RFLAGS, (fl | RFLAGS_TF) & ~RFLAGS_IF);
+    vmcs_write32(VMCS_EXCEPTION_BITMAP, vmcs_read32(VMCS_EXCEPTION_BITMAP) | BIT(1));
+}
+
+void lapic_step_done(struct pcpu *p)
+{
+    uintptr_t fl = vmcs_readnat(VMCS_GUEST_RFLAGS) & ~(RFLAGS_TF | RFLAGS_IF);
+    vmcs_writenat(VMCS_GUEST_RFLAGS, fl | p->step.saved_flags);
+    vmcs_write32(VMCS_EXCEPTION_BITMAP, vmcs_read32(VMCS_EXCEPTION_BITMAP) & ~BIT(1));
+    vmcs_writenat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, vmcs_readnat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) & ~BIT(14));
+    *p->apic_leaf = 0;
+    struct inv_desc d = { p->ept.eptp, 0 };
+    invept(1, &d);
+    p->step.active = false;
+    if (!p->step.write) return;
+    u32 v = *(volatile u32 *)((u8 *)p->apic_scratch + p->step.offset);
+    if (p->step.offset == LAPIC_ICR_HI) p->lapic_icr_hi = v;
+    else if (p->step.offset == LAPIC_ICR_LO) apic_icr_write(p, v, p->lapic_icr_hi, false);
+    else lapic_write(p->step.offset, v);
+}

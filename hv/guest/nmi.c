@@ -1,0 +1,57 @@
+/* nmi.c - NMIs: nestvisor's own kicks told apart from the guest's NMIs, which are delivered as virtual NMIs (SDM 25.3, 26.7.1) */
+#include "hv.h"
+#include "trap.h"
+
+/* An NMI reached this CPU (as an NMI exit or in VMX root): a kick, or owed to the guest. */
+static void nmi_arrived(struct pcpu *p)
+{
+    if (p->kicks_seen < p->kicks_sent) p->kicks_seen++;
+    else p->guest_nmis_pending++;
+}
+
+static void nmi_in_root(struct trap_frame *f)
+{
+    (void)f;
+    nmi_arrived(this_pcpu());
+}
+
+void nmi_init(void) { trap_nmi_hook = nmi_in_root; }
+
+void handle_exception_nmi(struct pcpu *p)
+{
+    u32 info = vmcs_read32(VMCS_EXIT_INTR_INFO);
+    u32 type = info & (7u << 8), vec = info & 0xff;
+    if (type == INTR_TYPE_NMI) {
+        nmi_arrived(p);
+        return;
+    }
+    if (vec == 1 && p->step.active) {
+        lapic_step_done(p);
+        return;
+    }
+    cprintf("unexpected exception exit: info 0x%x error 0x%x rip 0x%lx", info, vmcs_read32(VMCS_EXIT_INTR_ERROR_CODE),
+            (unsigned long)vmcs_readnat(VMCS_GUEST_RIP));
+    vmcs_dump("unexpected-exception");
+    vm_report_and_end("FAIL unexpected exception exit (vector %u)", vec);
+}
+
+void handle_nmi_window(struct pcpu *p)
+{
+    (void)p;
+    vmcs_write32(VMCS_PROC_BASED_CONTROLS, vmcs_read32(VMCS_PROC_BASED_CONTROLS) & ~PROC_NMI_WINDOW);
+}
+
+/* Before entry: inject one owed NMI if the guest can take it now, else ask for the
+ * NMI window (SDM 26.7.6; injection blocked by NMI and MOV-SS blocking, 26.3.1.5). */
+void nmi_deliver_pending(struct pcpu *p)
+{
+    if (!p->guest_nmis_pending || p->step.active) return;
+    if (vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) return;
+    u32 intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+    if (intr & (INTERRUPTIBILITY_NMI | INTERRUPTIBILITY_MOV_SS | INTERRUPTIBILITY_STI)) {
+        vmcs_write32(VMCS_PROC_BASED_CONTROLS, vmcs_read32(VMCS_PROC_BASED_CONTROLS) | PROC_NMI_WINDOW);
+        return;
+    }
+    p->guest_nmis_pending--;
+    vmcs_write32(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
+}

@@ -1,0 +1,74 @@
+/* cr.c - MOV to CR0/CR4 and LMSW for the bits nestvisor owns (CR0.NE, CR4.VMXE) (SDM 27.1.3, 28.3) */
+#include "hv.h"
+#include "x86.h"
+
+static uintptr_t gpr_value(struct pcpu *p, unsigned n)
+{
+    if (n == 4) return vmcs_readnat(VMCS_GUEST_RSP);
+    return *guest_gpr(&p->regs, n);
+}
+
+/* Long-mode activation follows CR0.PG when the guest's write exited (SDM 10.8.5):
+ * the CPU would have set EFER.LMA and the guest would be in IA-32e mode. */
+static void update_lma(uintptr_t old_cr0, uintptr_t new_cr0)
+{
+    u64 efer = vmcs_read64(VMCS_GUEST_IA32_EFER);
+    u32 entry = vmcs_read32(VMCS_ENTRY_CONTROLS);
+    if (!(old_cr0 & CR0_PG) && (new_cr0 & CR0_PG) && (efer & EFER_LME)) {
+        vmcs_write64(VMCS_GUEST_IA32_EFER, efer | EFER_LMA);
+        vmcs_write32(VMCS_ENTRY_CONTROLS, entry | ENTRY_IA32E_MODE);
+    } else if ((old_cr0 & CR0_PG) && !(new_cr0 & CR0_PG) && (efer & EFER_LMA)) {
+        vmcs_write64(VMCS_GUEST_IA32_EFER, efer & ~EFER_LMA);
+        vmcs_write32(VMCS_ENTRY_CONTROLS, entry & ~ENTRY_IA32E_MODE);
+    }
+}
+
+/* PAE paging without long mode takes its PDPTEs from the VMCS on entry (SDM 26.3.2.4). */
+static void load_pdptes(void)
+{
+    uintptr_t cr0 = vmcs_readnat(VMCS_GUEST_CR0), cr4 = vmcs_readnat(VMCS_GUEST_CR4);
+    if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA)) return;
+    const u64 *pdpt = (const u64 *)(vmcs_readnat(VMCS_GUEST_CR3) & 0xffffffe0u);
+    vmcs_write64(VMCS_GUEST_PDPTE0, pdpt[0]);
+    vmcs_write64(VMCS_GUEST_PDPTE1, pdpt[1]);
+    vmcs_write64(VMCS_GUEST_PDPTE2, pdpt[2]);
+    vmcs_write64(VMCS_GUEST_PDPTE3, pdpt[3]);
+}
+
+static void guest_write_cr0(uintptr_t v)
+{
+    uintptr_t old = vmcs_readnat(VMCS_GUEST_CR0);
+    if ((v & CR0_PG) && !(v & CR0_PE)) { inject_gp0(); return; }     /* SDM 2.5 */
+    if ((v & CR0_NW) && !(v & CR0_CD)) { inject_gp0(); return; }
+    vmcs_writenat(VMCS_CR0_READ_SHADOW, v);
+    vmcs_writenat(VMCS_GUEST_CR0, v | CR0_NE);
+    update_lma(old, v);
+    load_pdptes();
+    skip_instruction();
+}
+
+static void guest_write_cr4(uintptr_t v)
+{
+    if (v & CR4_VMXE) { inject_gp0(); return; } /* VMX is not offered: CR4.VMXE is reserved */
+    if (v & ~(uintptr_t)caps.cr4_fixed1) { inject_gp0(); return; }
+    vmcs_writenat(VMCS_CR4_READ_SHADOW, v);
+    vmcs_writenat(VMCS_GUEST_CR4, v | CR4_VMXE);
+    load_pdptes();
+    skip_instruction();
+}
+
+void handle_cr_access(struct pcpu *p)
+{
+    uintptr_t q = vmcs_readnat(VMCS_EXIT_QUALIFICATION);
+    unsigned cr = q & 15, type = (q >> 4) & 3, reg = (q >> 8) & 15;
+    if (type == 0 && cr == 0) { guest_write_cr0(gpr_value(p, reg)); return; }
+    if (type == 0 && cr == 4) { guest_write_cr4(gpr_value(p, reg)); return; }
+    if (type == 3) { /* LMSW: bits 3:0 only, and it cannot clear PE */
+        uintptr_t shadow = vmcs_readnat(VMCS_CR0_READ_SHADOW);
+        uintptr_t src = (q >> 16) & 0xf;
+        guest_write_cr0((shadow & ~(uintptr_t)0xe) | src | (shadow & 1));
+        return;
+    }
+    cprintf("unexpected CR access exit: qualification 0x%lx", (unsigned long)q);
+    vm_report_and_end("FAIL unexpected CR access");
+}

@@ -1,0 +1,129 @@
+/* run.c - the VM entry/exit loop and the one exit dispatch table (short and loud: unknown exits end the run) */
+#include "hv.h"
+#include "x86.h"
+
+static void handle_triple_fault(struct pcpu *p)
+{
+    (void)p;
+    cprintf("guest triple fault at rip 0x%lx", (unsigned long)vmcs_readnat(VMCS_GUEST_RIP));
+    vmcs_dump("triple-fault");
+    vm_report_and_end("FAIL guest triple fault");
+}
+
+static void handle_invd(struct pcpu *p)
+{
+    (void)p;
+    __asm__ __volatile__("wbinvd" ::: "memory"); /* never drop dirty lines for the guest */
+    skip_instruction();
+}
+
+/* VMX instructions: nestvisor offers no VMX to its guest yet, so they are #UD as on a
+ * CPU without VMX (SDM 31.3: VMXON #UD if CPUID.1:ECX.VMX = 0 / CR4.VMXE = 0). */
+static void handle_vmx_insn(struct pcpu *p)
+{
+    (void)p;
+    inject_ud();
+}
+
+static void handle_entry_failure(struct pcpu *p)
+{
+    (void)p;
+    u32 r = vmcs_read32(VMCS_EXIT_REASON);
+    cprintf("VM entry failed: exit reason 0x%x qualification 0x%lx", r, (unsigned long)vmcs_readnat(VMCS_EXIT_QUALIFICATION));
+    vmcs_dump("entry-failure");
+    vm_report_and_end("FAIL VM entry of the guest failed (reason 0x%x)", r);
+}
+
+static const exit_handler_fn handlers[EXIT_REASON_MAX + 1] = {
+    [EXIT_REASON_EXCEPTION_NMI] = handle_exception_nmi,
+    [EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
+    [EXIT_REASON_NMI_WINDOW] = handle_nmi_window,
+    [EXIT_REASON_CPUID] = handle_cpuid,
+    [13] = handle_invd,
+    [EXIT_REASON_VMCALL] = handle_vmcall,
+    [EXIT_REASON_VMCLEAR] = handle_vmx_insn,
+    [EXIT_REASON_VMLAUNCH] = handle_vmx_insn,
+    [EXIT_REASON_VMPTRLD] = handle_vmx_insn,
+    [EXIT_REASON_VMPTRST] = handle_vmx_insn,
+    [EXIT_REASON_VMREAD] = handle_vmx_insn,
+    [EXIT_REASON_VMRESUME] = handle_vmx_insn,
+    [EXIT_REASON_VMWRITE] = handle_vmx_insn,
+    [EXIT_REASON_VMXOFF] = handle_vmx_insn,
+    [EXIT_REASON_VMXON] = handle_vmx_insn,
+    [EXIT_REASON_INVEPT] = handle_vmx_insn,
+    [EXIT_REASON_INVVPID] = handle_vmx_insn,
+    [EXIT_REASON_CR_ACCESS] = handle_cr_access,
+    [EXIT_REASON_IO] = handle_io,
+    [EXIT_REASON_RDMSR] = handle_rdmsr,
+    [EXIT_REASON_WRMSR] = handle_wrmsr,
+    [EXIT_REASON_ENTRY_FAIL_GUEST] = handle_entry_failure,
+    [EXIT_REASON_ENTRY_FAIL_MSR] = handle_entry_failure,
+    [EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
+    [EXIT_REASON_XSETBV] = handle_xsetbv,
+};
+
+static void handle_unexpected(struct pcpu *p, u32 reason)
+{
+    (void)p;
+    cprintf("unexpected VM exit: reason %u qualification 0x%lx guest rip 0x%lx", reason,
+            (unsigned long)vmcs_readnat(VMCS_EXIT_QUALIFICATION), (unsigned long)vmcs_readnat(VMCS_GUEST_RIP));
+    vmcs_dump("unexpected-exit");
+    vm_report_and_end("FAIL unexpected VM exit %u", reason);
+}
+
+/* An exit in the middle of delivering an event (SDM 27.2.4): deliver it again on the
+ * next entry unless the handler injected something itself (SDM 28.2.2 / 31.7.1.1). */
+static void reinject(u32 vectoring)
+{
+    if (vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) return;
+    u32 type = vectoring & (7u << 8);
+    if (vectoring & INTR_INFO_DELIVER_EC)
+        vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR_CODE, vmcs_read32(VMCS_IDT_VECTORING_ERROR_CODE));
+    if (type == INTR_TYPE_SW_INTR || type == INTR_TYPE_SW_EXCEPTION || type == (5u << 8))
+        vmcs_write32(VMCS_ENTRY_INSTRUCTION_LEN, vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN));
+    vmcs_write32(VMCS_ENTRY_INTR_INFO, vectoring & ~(1u << 12));
+}
+
+/* Work owed to this CPU before it may enter the guest again. */
+static void before_entry(struct pcpu *p)
+{
+    if (p->init_pending) {
+        /* The guest sent INIT: the CPU waits for SIPI inside nestvisor (never leaves VMX). */
+        p->init_pending = false;
+        p->state = VCPU_WAIT_SIPI;
+        vmcs01_setup(p);
+        sipi_wait_and_start(p);
+    }
+    ept01_sync(p);
+    nmi_deliver_pending(p);
+}
+
+NORETURN void vcpu_run(struct pcpu *p)
+{
+    for (;;) {
+        before_entry(p);
+        int s = vmx_enter(&p->regs, p->launched);
+        if (s != 0) {
+            cprintf("%s failed: status %d, VM-instruction error %u", p->launched ? "VMRESUME" : "VMLAUNCH", s,
+                    s == VMX_FAIL_VALID ? vmx_instruction_error() : 0);
+            vmcs_dump("vmentry-vmfail");
+            vm_report_and_end("FAIL VM entry instruction failed");
+        }
+        p->launched = true;
+        u32 full = vmcs_read32(VMCS_EXIT_REASON);
+        u32 reason = full & 0xffff;
+        p->exits_total++;
+        if (reason <= EXIT_REASON_MAX) p->exits[reason]++;
+        if (full & EXIT_REASON_FAILED_ENTRY) {
+            handle_entry_failure(p);
+            continue;
+        }
+        if (reason > EXIT_REASON_MAX || !handlers[reason]) {
+            handle_unexpected(p, reason);
+            continue;
+        }
+        u32 vectoring = vmcs_read32(VMCS_IDT_VECTORING_INFO);
+        handlers[reason](p);
+        if (vectoring & INTR_INFO_VALID) reinject(vectoring);
+    }
+}

@@ -1,0 +1,167 @@
+/* vmcs01.c - VMX capabilities, VMXON, and VMCS01: the controls, host state and reset guest state of L1 */
+#include "hv.h"
+#include "mem.h"
+#include "page_alloc.h"
+#include "trap.h"
+#include "x86.h"
+
+struct vmx_caps caps;
+
+void vmx_read_caps(void)
+{
+    if (!(cpuid(1, 0).ecx & BIT(5))) PANIC("this CPU has no VMX (CPUID.1:ECX.VMX = 0)");
+    caps.basic = rdmsr(MSR_IA32_VMX_BASIC);
+    bool t = caps.basic & BIT(55); /* SDM A.1: TRUE_* MSRs exist */
+    caps.pin = rdmsr(t ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS);
+    caps.proc = rdmsr(t ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS);
+    caps.exit = rdmsr(t ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS);
+    caps.entry = rdmsr(t ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS);
+    caps.misc = rdmsr(MSR_IA32_VMX_MISC);
+    caps.cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
+    caps.cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
+    caps.cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
+    caps.cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
+    if (caps.proc >> 32 & PROC_ACTIVATE_SECONDARY) caps.proc2 = rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2);
+    if (caps.proc2 >> 32 & (SEC_ENABLE_EPT | SEC_ENABLE_VPID)) caps.ept_vpid = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
+    if (!cap_proc2(SEC_ENABLE_EPT) || !cap_proc2(SEC_UNRESTRICTED_GUEST))
+        PANIC("nestvisor needs EPT and unrestricted guest (secondary controls 0x%llx)", (unsigned long long)caps.proc2);
+    if (!(caps.pin >> 32 & PIN_VIRTUAL_NMIS)) PANIC("nestvisor needs virtual NMIs");
+}
+
+void vmx_cpu_on(struct pcpu *p)
+{
+    u64 fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+    if (!(fc & 1)) {
+        wrmsr(MSR_IA32_FEATURE_CONTROL, fc | 5);
+        fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+    }
+    if (!(fc & 4)) PANIC("IA32_FEATURE_CONTROL 0x%llx forbids VMXON", (unsigned long long)fc);
+    write_cr0((read_cr0() | caps.cr0_fixed0) & caps.cr0_fixed1);
+    uintptr_t cr4 = read_cr4() | caps.cr4_fixed0 | CR4_VMXE;
+    if (cpuid(1, 0).ecx & BIT(26)) cr4 |= BIT(18); /* OSXSAVE: XSETBV for the guest runs here */
+    write_cr4(cr4 & caps.cr4_fixed1);
+    void *region = page_alloc(1);
+    *(u32 *)region = (u32)caps.basic & 0x7fffffff;
+    enum vmx_status s = vmxon(va_to_pa(region));
+    if (s != VMX_OK) PANIC("VMXON failed: status %d", s);
+    p->vmcs01 = page_alloc(1);
+    p->vmcs01_pa = va_to_pa(p->vmcs01);
+    p->apic_scratch = page_alloc(1);
+    p->vmxon_pa = va_to_pa(region);
+    __atomic_store_n(&p->vmxon, region, __ATOMIC_RELEASE);
+}
+
+static void write_host_state(struct pcpu *p)
+{
+    vmcs_writenat(VMCS_HOST_CR0, read_cr0());
+    vmcs_writenat(VMCS_HOST_CR3, read_cr3());
+    vmcs_writenat(VMCS_HOST_CR4, read_cr4());
+    vmcs_write16(VMCS_HOST_CS_SEL, SEL_CODE);
+    vmcs_write16(VMCS_HOST_SS_SEL, SEL_DATA);
+    vmcs_write16(VMCS_HOST_DS_SEL, SEL_DATA);
+    vmcs_write16(VMCS_HOST_ES_SEL, SEL_DATA);
+    vmcs_write16(VMCS_HOST_FS_SEL, 0);
+    vmcs_write16(VMCS_HOST_GS_SEL, 0);
+    vmcs_write16(VMCS_HOST_TR_SEL, tss_selector(p->index));
+    vmcs_writenat(VMCS_HOST_FS_BASE, 0);
+    vmcs_writenat(VMCS_HOST_GS_BASE, (uintptr_t)p); /* this_pcpu() keeps working after exits */
+    vmcs_writenat(VMCS_HOST_TR_BASE, tss_base(p->index));
+    vmcs_writenat(VMCS_HOST_GDTR_BASE, gdt_base());
+    vmcs_writenat(VMCS_HOST_IDTR_BASE, idt_base());
+    vmcs_write32(VMCS_HOST_IA32_SYSENTER_CS, 0);
+    vmcs_writenat(VMCS_HOST_IA32_SYSENTER_ESP, 0);
+    vmcs_writenat(VMCS_HOST_IA32_SYSENTER_EIP, 0);
+    vmcs_writenat(VMCS_HOST_RIP, (uintptr_t)vmx_exit_label);
+    vmcs_write64(VMCS_HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
+    vmcs_write64(VMCS_HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
+}
+
+/* SDM 25.6-25.8; values from the capability MSRs (SDM A.3-A.5) and explicit wants. */
+static void write_controls(struct pcpu *p)
+{
+    vmcs_write32(VMCS_PIN_BASED_CONTROLS, vmx_adjust_controls(caps.pin, PIN_NMI_EXITING | PIN_VIRTUAL_NMIS));
+    vmcs_write32(VMCS_PROC_BASED_CONTROLS, vmx_adjust_controls(caps.proc,
+                 PROC_USE_MSR_BITMAPS | PROC_USE_IO_BITMAPS | PROC_ACTIVATE_SECONDARY));
+    u32 sec = SEC_ENABLE_EPT | SEC_UNRESTRICTED_GUEST | SEC_ENABLE_RDTSCP | SEC_ENABLE_INVPCID | SEC_ENABLE_XSAVES;
+    if (cap_proc2(SEC_ENABLE_VPID)) sec |= SEC_ENABLE_VPID;
+    vmcs_write32(VMCS_SECONDARY_CONTROLS, vmx_adjust_controls(caps.proc2, sec));
+    if (cap_proc2(SEC_ENABLE_VPID)) vmcs_write16(VMCS_VPID, (u16)(p->index + 1));
+    vmcs_write32(VMCS_EXIT_CONTROLS, vmx_adjust_controls(caps.exit, EXIT_HOST_ADDR_SPACE | EXIT_SAVE_EFER |
+                 EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_DEBUG_CTLS));
+    vmcs_write32(VMCS_ENTRY_CONTROLS, vmx_adjust_controls(caps.entry, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG_CTLS));
+    vmcs_write64(VMCS_EPT_POINTER, p->ept.eptp);
+    vmcs_write64(VMCS_MSR_BITMAP, va_to_pa(vm.msr_bitmap));
+    vmcs_write64(VMCS_IO_BITMAP_A, va_to_pa(vm.io_bitmap_a));
+    vmcs_write64(VMCS_IO_BITMAP_B, va_to_pa(vm.io_bitmap_b));
+    vmcs_write32(VMCS_EXCEPTION_BITMAP, 0);
+    vmcs_write32(VMCS_PF_ERROR_CODE_MASK, 0);
+    vmcs_write32(VMCS_PF_ERROR_CODE_MATCH, 0);
+    vmcs_write32(VMCS_CR3_TARGET_COUNT, 0);
+    vmcs_write32(VMCS_EXIT_MSR_STORE_COUNT, 0);
+    vmcs_write32(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+    vmcs_write32(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+    vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
+    /* CR0.NE and CR4.VMXE are fixed to 1 in VMX operation; the guest sees its own
+     * values through the read shadows (SDM 25.6.6). */
+    vmcs_writenat(VMCS_CR0_GUEST_HOST_MASK, CR0_NE);
+    vmcs_writenat(VMCS_CR4_GUEST_HOST_MASK, CR4_VMXE);
+    vmcs_write64(VMCS_VMCS_LINK_POINTER, ~0ull);
+}
+
+void vmcs01_setup(struct pcpu *p)
+{
+    PANIC_ON(vmclear(p->vmcs01_pa) != VMX_OK);
+    *(volatile u32 *)p->vmcs01 = (u32)caps.basic & 0x7fffffff;
+    PANIC_ON(vmptrld(p->vmcs01_pa) != VMX_OK);
+    p->launched = false;
+    write_controls(p);
+    write_host_state(p);
+}
+
+#define SEG(S, sel, base, limit, ar)                     \
+    do {                                                \
+        vmcs_write16(VMCS_GUEST_##S##_SEL, sel);        \
+        vmcs_writenat(VMCS_GUEST_##S##_BASE, base);     \
+        vmcs_write32(VMCS_GUEST_##S##_LIMIT, limit);    \
+        vmcs_write32(VMCS_GUEST_##S##_AR, ar);          \
+    } while (0)
+
+/* A CPU as after reset (SDM 9.1.1, Table 9-1), in real mode at cs:rip (LAB.md: the
+ * state Bochs accepts with unrestricted guest). */
+void guest_state_realmode(u16 cs, u32 rip, u32 rdx)
+{
+    struct pcpu *p = this_pcpu();
+    memset(&p->regs, 0, sizeof p->regs);
+    p->regs.dx = rdx;
+    vmcs_writenat(VMCS_GUEST_CR0, 0x30);        /* ET | NE (NE is ours; the guest sees 0) */
+    vmcs_writenat(VMCS_CR0_READ_SHADOW, 0x10);
+    vmcs_writenat(VMCS_GUEST_CR3, 0);
+    vmcs_writenat(VMCS_GUEST_CR4, CR4_VMXE);
+    vmcs_writenat(VMCS_CR4_READ_SHADOW, 0);
+    SEG(CS, cs, (u32)cs << 4, 0xffff, 0x9b);
+    SEG(SS, 0, 0, 0xffff, 0x93);
+    SEG(DS, 0, 0, 0xffff, 0x93);
+    SEG(ES, 0, 0, 0xffff, 0x93);
+    SEG(FS, 0, 0, 0xffff, 0x93);
+    SEG(GS, 0, 0, 0xffff, 0x93);
+    SEG(TR, 0, 0, 0xffff, 0x8b);
+    SEG(LDTR, 0, 0, 0xffff, 0x82);
+    vmcs_writenat(VMCS_GUEST_GDTR_BASE, 0);
+    vmcs_write32(VMCS_GUEST_GDTR_LIMIT, 0xffff);
+    vmcs_writenat(VMCS_GUEST_IDTR_BASE, 0);
+    vmcs_write32(VMCS_GUEST_IDTR_LIMIT, 0x3ff);
+    vmcs_writenat(VMCS_GUEST_RIP, rip);
+    vmcs_writenat(VMCS_GUEST_RSP, rip == 0x7c00 ? 0x7c00 : 0);
+    vmcs_writenat(VMCS_GUEST_RFLAGS, 0x2);
+    vmcs_writenat(VMCS_GUEST_DR7, 0x400);
+    vmcs_write64(VMCS_GUEST_IA32_DEBUGCTL, 0);
+    vmcs_write64(VMCS_GUEST_IA32_EFER, 0);
+    vmcs_write64(VMCS_GUEST_IA32_PAT, 0x0007040600070406ull);
+    vmcs_write32(VMCS_GUEST_IA32_SYSENTER_CS, 0);
+    vmcs_writenat(VMCS_GUEST_IA32_SYSENTER_ESP, 0);
+    vmcs_writenat(VMCS_GUEST_IA32_SYSENTER_EIP, 0);
+    vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, 0);
+    vmcs_write32(VMCS_GUEST_ACTIVITY_STATE, 0);
+    vmcs_writenat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+    vmcs_write32(VMCS_ENTRY_CONTROLS, vmcs_read32(VMCS_ENTRY_CONTROLS) & ~ENTRY_IA32E_MODE);
+}
