@@ -1,0 +1,144 @@
+# lab/nvlab/run.py: one run: build kernels, make the disk, boot Bochs, watch serial, judge, save results/
+import os
+import platform
+import hashlib
+import subprocess
+import threading
+import time
+
+from . import bochs, build, image, judge, profiles, results, scenarios
+
+GRACE_S = 5.0          # after a result marker, time the kernel gets to shut the emulator down
+POLL_S = 0.2
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+ABORT = threading.Event()      # set by the matrix on Ctrl-C: every running row stops its Bochs
+
+
+class RunError(Exception):
+    pass
+
+
+class UsageError(RunError):
+    """The row asked for does not exist (scenario/profile/arch/opt mismatch)."""
+
+
+def plan(scn, profile, arch, opt, overrides=None, repo=REPO):
+    """Check the row is allowed; list the kernels (make argv, path) and menu entries."""
+    prof = profiles.get(profile)
+    if profile not in scn.profiles:
+        raise UsageError('scenario %s does not run on profile %s (allowed: %s)' % (scn.name, profile, ', '.join(scn.profiles)))
+    missing = set(scn.requires) - prof['features']
+    if missing:
+        raise UsageError('profile %s lacks %s needed by %s' % (profile, ', '.join(sorted(missing)), scn.name))
+    if arch not in scn.archs:
+        raise UsageError('scenario %s has no arch %s (have: %s)' % (scn.name, arch, ', '.join(scn.archs)))
+    if opt not in scn.opts:
+        raise UsageError('scenario %s has no opt %s (have: %s)' % (scn.name, opt, ', '.join(map(str, scn.opts))))
+    cmds, entries = [], []
+    for e in scn.entries:
+        cmd, path = scenarios.kernel_build(e.kernel, arch, 0 if opt is None else opt, repo)
+        cmds.append(cmd)
+        dest = os.path.relpath(path, os.path.join(repo, 'build'))
+        dest = '/boot/' + (os.path.basename(path) if dest.startswith('..') else dest)
+        entries.append(dict(name=e.name, kernel=e.kernel, path=path, dest=dest, bootsector=e.bootsector,
+                            args=scenarios.entry_args(e, scn, arch, opt, overrides)))
+    return cmds, entries
+
+
+def _git(repo):
+    def q(*args):
+        r = subprocess.run(['git', '-C', repo] + list(args), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        return r.stdout.decode().strip() if r.returncode == 0 else None
+    return dict(commit=q('rev-parse', 'HEAD'), dirty=bool(q('status', '--porcelain')))
+
+
+def run_one(scn, profile, arch, opt, overrides=None, timeout=None, do_build=True, quiet_build=False,
+            stream=None, progress=None, results_root=None, keep_disk=False, repo=REPO):
+    """Returns the run record (also written to <results dir>/run.json)."""
+    cmds, entries = plan(scn, profile, arch, opt, overrides, repo)
+    if do_build:
+        build.make(cmds, quiet=quiet_build)
+    for e in entries:
+        if not os.path.exists(e['path']):
+            raise RunError('kernel %s not found (did the build run?)' % e['path'])
+        with open(e['path'], 'rb') as f:
+            e['sha256'] = hashlib.sha256(f.read()).hexdigest()
+    timeout = timeout or scn.timeout + profiles.get(profile)['extra_timeout']
+    suffix = arch + ('' if opt is None else '-O%d' % opt)
+    out = results.new_dir(results_root or os.path.join(repo, 'results'), scn.name, profile, suffix)
+    t0 = time.time()
+    files = sorted({(e['path'], e['dest']) for e in entries}, key=lambda f: f[1])
+    cfg = image.grub_cfg('%s on %s (%s)' % (scn.name, profile, suffix), entries)
+    image.build(os.path.join(out, 'disk.img'), os.path.join(repo, 'build', 'lab'), cfg,
+                image.grubenv(scn.boot_queue()), files)
+    with open(os.path.join(out, 'bochsrc'), 'w') as f:
+        f.write(bochs.bochsrc(profile))
+    with open(os.path.join(out, 'debug.rc'), 'w') as f:
+        f.write(bochs.debug_rc())
+    serial = os.path.join(out, 'serial.log')
+    open(serial, 'wb').close()
+    emu = bochs.Bochs(out)
+    start = time.time()
+    emu.start()
+    ended, marker_at, nlines, partial = None, None, 0, ''
+    try:
+        with open(serial, 'rb') as sf:
+            while True:
+                chunk = sf.read().decode('utf-8', 'replace')
+                if chunk:
+                    if stream:
+                        stream.write(chunk)
+                        stream.flush()
+                    text = partial + chunk
+                    lines = text.split('\n')
+                    partial = lines.pop()
+                    nlines += len(lines)
+                    if marker_at is None and any(judge.has_result(l) for l in lines + [partial]):
+                        marker_at = time.time()
+                now = time.time()
+                if emu.poll() is not None:
+                    ended = 'marker' if marker_at else 'exit'
+                    break
+                if marker_at and now - marker_at > GRACE_S:
+                    ended = 'marker'
+                    emu.stop()
+                    break
+                if now - start > timeout:
+                    ended = 'timeout'
+                    emu.stop()
+                    break
+                if ABORT.is_set():
+                    raise KeyboardInterrupt
+                if progress:
+                    progress(now - start, nlines)
+                time.sleep(POLL_S)
+    except BaseException:         # Ctrl-C or a bug: never leave Bochs running
+        emu.stop()
+        if not keep_disk:
+            os.unlink(os.path.join(out, 'disk.img'))
+        raise
+    wall = time.time() - start
+    text = bochs.read(serial)
+    rec = judge.judge(text, ended, timeout)
+    ticks, source = bochs.ticks(out)
+    notes = bochs.notes(out)
+    if rec['verdict'] == 'timeout' and notes:
+        rec['reason'] += ' (bochs.log: %s)' % bochs.worst_note(notes)
+    if not keep_disk:
+        os.unlink(os.path.join(out, 'disk.img'))
+    prof = profiles.get(profile)
+    rec.update(
+        scenario=scn.name, desc=scn.desc, profile=profile, arch=arch, opt=opt,
+        profile_info=dict(model=prof['model'], count=prof['count'], memory=prof['memory'], ips=profiles.IPS),
+        params=dict(scn.params, **{k: v for k, v in (overrides or {}).items() if v is not None}),
+        queue=scn.boot_queue(), entries=entries, build=dict(make=[' '.join(c) for c in cmds], built=do_build),
+        expected=scn.expect, ended=ended, bochs_exit=emu.proc.returncode,
+        shutdown_port=bochs.shutdown_port_used(out), bochs_notes=notes, resets=bochs.resets(out),
+        icount=ticks, icount_source=source,
+        emulated_s=round(ticks / profiles.IPS, 3) if ticks else None,
+        wall_s=round(wall, 2), total_s=round(time.time() - t0, 2), timeout_s=timeout,
+        started=time.strftime('%Y-%m-%dT%H:%M:%S', time.localtime(start)), results_dir=out,
+        git=_git(repo), bochs_version=bochs.version(), host=platform.node(),
+        exit_code=judge.EXIT_CODES[rec['verdict']])
+    results.write_run(out, rec)
+    return rec
