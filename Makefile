@@ -78,6 +78,22 @@ $(HV_DIR)/%.o: %.S
 
 -include $(HV_OBJS:.o=.d)
 
+# ---- test guests ----
+SIPI_DIR := build/guests/sipi-O$(O)
+SIPI_SRCS := guests/sipi/main.c lib/format.c lib/console.c lib/mem.c lib/multiboot.c lib/acpi.c lib/apic.c
+SIPI_OBJS := $(patsubst %.c,$(SIPI_DIR)/%.o,$(SIPI_SRCS)) $(SIPI_DIR)/guests/sipi/entry.o $(SIPI_DIR)/lib/arch/ap_trampoline.o
+.PHONY: sipi
+sipi: $(SIPI_DIR)/sipi.elf
+$(SIPI_DIR)/sipi.elf: $(SIPI_OBJS) guests/sipi/sipi.ld
+	$(Q)$(CC) -m32 -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments -T guests/sipi/sipi.ld -o $@ $(SIPI_OBJS) -lgcc
+$(SIPI_DIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -m32 -O$(O) -g -std=gnu11 -ffreestanding -fno-pic -fno-pie -fno-stack-protector -fno-builtin -mgeneral-regs-only -Wall -Wextra -Werror -Ilib -MMD -MP -c $< -o $@
+$(SIPI_DIR)/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -m32 -Wa,--noexecstack -Ilib -MMD -MP -c $< -o $@
+-include $(SIPI_OBJS:.o=.d)
+
 setup:
 	lab/lab setup
 

@@ -55,6 +55,11 @@ struct pcpu {
     u64 exits_total;
 };
 
+/* Body of nestvisor's long wait loops. Not PAUSE: on Bochs 2.7 a CPU spinning on PAUSE in
+ * VMX root stalled the other CPUs' guests (seen with the INIT-SIPI test: the guest BSP
+ * stopped making progress until the spinning CPU left its loop). */
+static inline void wait_relax(void) { __asm__ __volatile__("" ::: "memory"); }
+
 static inline u64 va_to_pa(const void *p) { return (u64)(uintptr_t)p; } /* identity mapped */
 
 static inline struct pcpu *this_pcpu(void)

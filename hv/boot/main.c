@@ -81,7 +81,7 @@ static void start_aps(void)
         *(struct pcpu **)stack = p;
         if (INIT_SMP) {
             smp_start_ap(p->apic_id, (u32)(uintptr_t)ap_entry32, (u32)(uintptr_t)(stack + STACK_SIZE), hv_low_base);
-            for (u32 w = 0; w < 50000000 && !p->vmxon; w++) cpu_relax();
+            for (u32 w = 0; w < 50000000 && !p->vmxon; w++) wait_relax();
             if (!p->vmxon) PANIC("AP 0x%x did not start", p->apic_id);
         }
     }

@@ -32,7 +32,7 @@ void sipi_wait_and_start(struct pcpu *p)
             break;
         }
         spin_unlock(&sipi_lock);
-        cpu_relax();
+        wait_relax();
     }
     guest_state_realmode((u16)(vector << 8), 0, 0);
     cprintf("guest SIPI: this CPU starts the guest at %02x00:0000", vector);

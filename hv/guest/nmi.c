@@ -22,6 +22,7 @@ void handle_exception_nmi(struct pcpu *p)
     u32 info = vmcs_read32(VMCS_EXIT_INTR_INFO);
     u32 type = info & (7u << 8), vec = info & 0xff;
     if (type == INTR_TYPE_NMI) {
+        LOG_RL("NMI exit (kicks sent %u seen %u)", p->kicks_sent, p->kicks_seen);
         nmi_arrived(p);
         return;
     }

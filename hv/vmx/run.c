@@ -34,11 +34,27 @@ static void handle_entry_failure(struct pcpu *p)
     vm_report_and_end("FAIL VM entry of the guest failed (reason 0x%x)", r);
 }
 
+/* HLT (SDM 26.1.3 with HLT exiting): with IF=1 the guest halts in VMX non-root
+ * (activity state HLT, woken by its interrupts); with IF=0 only NMI, INIT or SMI could
+ * wake it, so the CPU waits here, in nestvisor, for a kick (INIT) or an NMI owed to the
+ * guest. (Bochs 2.7 stalls the emulation when a VMX guest halts with IF=0.) */
+static void handle_hlt(struct pcpu *p)
+{
+    skip_instruction();
+    if (vmcs_readnat(VMCS_GUEST_RFLAGS) & BIT(9)) {
+        vmcs_write32(VMCS_GUEST_ACTIVITY_STATE, 1);
+        return;
+    }
+    while (!p->init_pending && !p->guest_nmis_pending)
+        wait_relax();
+}
+
 static const exit_handler_fn handlers[EXIT_REASON_MAX + 1] = {
     [EXIT_REASON_EXCEPTION_NMI] = handle_exception_nmi,
     [EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
     [EXIT_REASON_NMI_WINDOW] = handle_nmi_window,
     [EXIT_REASON_CPUID] = handle_cpuid,
+    [EXIT_REASON_HLT] = handle_hlt,
     [13] = handle_invd,
     [EXIT_REASON_VMCALL] = handle_vmcall,
     [EXIT_REASON_VMCLEAR] = handle_vmx_insn,
@@ -89,8 +105,9 @@ static void before_entry(struct pcpu *p)
 {
     if (p->init_pending) {
         /* The guest sent INIT: the CPU waits for SIPI inside nestvisor (never leaves VMX). */
-        p->init_pending = false;
-        p->state = VCPU_WAIT_SIPI;
+        p->state = VCPU_WAIT_SIPI; /* before clearing init_pending: a SIPI in between must not be lost */
+        __atomic_store_n(&p->init_pending, false, __ATOMIC_SEQ_CST);
+        LOG_RL("guest INIT: this CPU waits for SIPI in nestvisor");
         vmcs01_setup(p);
         sipi_wait_and_start(p);
     }

@@ -81,7 +81,7 @@ static void write_controls(struct pcpu *p)
 {
     vmcs_write32(VMCS_PIN_BASED_CONTROLS, vmx_adjust_controls(caps.pin, PIN_NMI_EXITING | PIN_VIRTUAL_NMIS));
     vmcs_write32(VMCS_PROC_BASED_CONTROLS, vmx_adjust_controls(caps.proc,
-                 PROC_USE_MSR_BITMAPS | PROC_USE_IO_BITMAPS | PROC_ACTIVATE_SECONDARY));
+                 PROC_HLT_EXITING | PROC_USE_MSR_BITMAPS | PROC_USE_IO_BITMAPS | PROC_ACTIVATE_SECONDARY));
     u32 sec = SEC_ENABLE_EPT | SEC_UNRESTRICTED_GUEST | SEC_ENABLE_RDTSCP | SEC_ENABLE_INVPCID | SEC_ENABLE_XSAVES;
     if (cap_proc2(SEC_ENABLE_VPID)) sec |= SEC_ENABLE_VPID;
     vmcs_write32(VMCS_SECONDARY_CONTROLS, vmx_adjust_controls(caps.proc2, sec));
