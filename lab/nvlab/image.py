@@ -68,9 +68,13 @@ def grub_cfg(title, entries):
     out += ['set %s=""' % QUEUE_VARS[-1], 'save_env ' + ' '.join(QUEUE_VARS),
             'if [ -z "${default}" ]; then lab_fail "boot queue empty"; fi']
     for e in entries:
+        loader = 'linux' if e.get('kind') == 'linux' else 'multiboot'
         out += ['menuentry "%s" --id "%s" {' % (e['name'], e['name']),
-                '  multiboot %s %s' % (e['dest'], e['args']),
+                '  %s %s %s' % (loader, e['dest'], e['args']),
                 '  if [ "$?" != "0" ]; then lab_fail "cannot load %s"; fi' % e['dest']]
+        if e.get('initrd_dest'):
+            out += ['  initrd %s' % e['initrd_dest'],
+                    '  if [ "$?" != "0" ]; then lab_fail "cannot load %s"; fi' % e['initrd_dest']]
         if e.get('bootsector'):
             out += ['  module --nounzip (hd0)+1 bootsector',
                     '  if [ "$?" != "0" ]; then lab_fail "cannot load bootsector module"; fi']
@@ -115,7 +119,12 @@ def build(path, cache_dir, cfg_text, env_bytes, files):
         f.write(cfg_text)
     with open(os.path.join(d, 'grubenv'), 'wb') as f:
         f.write(env_bytes)
-    dirs = {'/boot', '/boot/grub'} | {os.path.dirname(dst) for _, dst in files}
+    dirs = {'/boot', '/boot/grub'}
+    for _, dst in files:                      # every ancestor: mmd makes one level at a time
+        anc = os.path.dirname(dst)
+        while anc not in ('/', ''):
+            dirs.add(anc)
+            anc = os.path.dirname(anc)
     for dd in sorted(dirs):
         run(['mmd', '-i', img, '::' + dd])
     files = [(os.path.join(d, 'grub.cfg'), '/boot/grub/grub.cfg'),

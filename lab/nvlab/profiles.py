@@ -17,6 +17,14 @@ PROFILES = {
 IPS = 200000000
 
 
+def cpus(name):
+    """Logical CPUs of a profile ('1:2:2' = sockets:cores:threads = 4)."""
+    n = 1
+    for part in get(name)['count'].split(':'):
+        n *= int(part)
+    return n
+
+
 def get(name):
     if name not in PROFILES:
         raise SystemExit('unknown profile %r (have: %s)' % (name, ', '.join(PROFILES)))

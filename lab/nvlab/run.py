@@ -6,7 +6,7 @@ import subprocess
 import threading
 import time
 
-from . import bochs, build, image, judge, profiles, results, scenarios
+from . import bochs, build, image, judge, linux_guest, profiles, results, scenarios
 
 GRACE_S = 5.0          # after a result marker, time the kernel gets to shut the emulator down
 POLL_S = 0.2
@@ -37,12 +37,73 @@ def plan(scn, profile, arch, opt, overrides=None, repo=REPO):
     cmds, entries = [], []
     for e in scn.entries:
         cmd, path = scenarios.kernel_build(e.kernel, arch, 0 if opt is None else opt, repo)
-        cmds.append(cmd)
-        dest = os.path.relpath(path, os.path.join(repo, 'build'))
-        dest = '/boot/' + (os.path.basename(path) if dest.startswith('..') else dest)
-        entries.append(dict(name=e.name, kernel=e.kernel, path=path, dest=dest, bootsector=e.bootsector,
-                            args=scenarios.entry_args(e, scn, arch, opt, overrides)))
+        if cmd:
+            cmds.append(cmd)
+        def fat_path(p):
+            d = os.path.relpath(p, os.path.join(repo, 'build'))
+            return '/boot/' + (os.path.basename(p) if d.startswith('..') else d)
+        ent = dict(name=e.name, kernel=e.kernel, kind=scenarios.kernel_kind(e.kernel), path=path,
+                   dest=fat_path(path), bootsector=e.bootsector,
+                   args=scenarios.entry_args(e, scn, arch, opt, overrides, cpus=profiles.cpus(profile)))
+        initrd = scenarios.kernel_initrd(e.kernel, repo)
+        if initrd:
+            ent.update(initrd=initrd, initrd_dest=fat_path(initrd))
+        entries.append(ent)
     return cmds, entries
+
+
+def build_linux_if_needed(entries, repo=REPO):
+    if any(e['kind'] == 'linux' for e in entries):
+        linux_guest.build(repo, os.path.join(repo, 'build', 'linux'))
+
+
+class _Tail:
+    """Follows one serial log: new complete lines on every poll."""
+    def __init__(self, path):
+        self.f = open(path, 'rb')
+        self.partial = ''
+
+    def poll(self, stream):
+        chunk = self.f.read().decode('utf-8', 'replace')
+        if not chunk:
+            return []
+        if stream:
+            stream.write(chunk)
+            stream.flush()
+        lines = (self.partial + chunk).split('\n')
+        self.partial = lines.pop()
+        return lines + ([self.partial] if self.partial else [])
+
+
+def _watch(emu, logs, timeout, stream, progress):
+    """Polls the serial logs until a result marker (plus grace), the emulator's exit or the
+    deadline. Returns how the run ended: 'marker', 'exit' or 'timeout'."""
+    tails = [_Tail(lf) for lf in logs]
+    start, marker_at, nlines = time.time(), None, 0
+    try:
+        while True:
+            for t in tails:
+                lines = t.poll(stream)
+                nlines += len(lines)
+                if marker_at is None and any(judge.has_result(l) for l in lines):
+                    marker_at = time.time()
+            now = time.time()
+            if emu.poll() is not None:
+                return 'marker' if marker_at else 'exit'
+            if marker_at and now - marker_at > GRACE_S:
+                emu.stop()
+                return 'marker'
+            if now - start > timeout:
+                emu.stop()
+                return 'timeout'
+            if ABORT.is_set():
+                raise KeyboardInterrupt
+            if progress:
+                progress(now - start, nlines)
+            time.sleep(POLL_S)
+    finally:
+        for t in tails:
+            t.f.close()
 
 
 def _git(repo):
@@ -58,6 +119,7 @@ def run_one(scn, profile, arch, opt, overrides=None, timeout=None, do_build=True
     cmds, entries = plan(scn, profile, arch, opt, overrides, repo)
     if do_build:
         build.make(cmds, quiet=quiet_build)
+        build_linux_if_needed(entries, repo)
     for e in entries:
         if not os.path.exists(e['path']):
             raise RunError('kernel %s not found (did the build run?)' % e['path'])
@@ -67,58 +129,31 @@ def run_one(scn, profile, arch, opt, overrides=None, timeout=None, do_build=True
     suffix = arch + ('' if opt is None else '-O%d' % opt)
     out = results.new_dir(results_root or os.path.join(repo, 'results'), scn.name, profile, suffix)
     t0 = time.time()
-    files = sorted({(e['path'], e['dest']) for e in entries}, key=lambda f: f[1])
+    files = sorted({(e['path'], e['dest']) for e in entries} |
+                   {(e['initrd'], e['initrd_dest']) for e in entries if e.get('initrd')}, key=lambda f: f[1])
     cfg = image.grub_cfg('%s on %s (%s)' % (scn.name, profile, suffix), entries)
     image.build(os.path.join(out, 'disk.img'), os.path.join(repo, 'build', 'lab'), cfg,
                 image.grubenv(scn.boot_queue()), files)
     with open(os.path.join(out, 'bochsrc'), 'w') as f:
-        f.write(bochs.bochsrc(profile))
+        f.write(bochs.bochsrc(profile, settings=scn.bochs))
     with open(os.path.join(out, 'debug.rc'), 'w') as f:
         f.write(bochs.debug_rc())
     serial = os.path.join(out, 'serial.log')
-    open(serial, 'wb').close()
+    logs = [os.path.join(out, f) for _, f in bochs.SERIAL_LOGS]
+    for lf in logs:
+        open(lf, 'wb').close()
     emu = bochs.Bochs(out)
     start = time.time()
     emu.start()
-    ended, marker_at, nlines, partial = None, None, 0, ''
     try:
-        with open(serial, 'rb') as sf:
-            while True:
-                chunk = sf.read().decode('utf-8', 'replace')
-                if chunk:
-                    if stream:
-                        stream.write(chunk)
-                        stream.flush()
-                    text = partial + chunk
-                    lines = text.split('\n')
-                    partial = lines.pop()
-                    nlines += len(lines)
-                    if marker_at is None and any(judge.has_result(l) for l in lines + [partial]):
-                        marker_at = time.time()
-                now = time.time()
-                if emu.poll() is not None:
-                    ended = 'marker' if marker_at else 'exit'
-                    break
-                if marker_at and now - marker_at > GRACE_S:
-                    ended = 'marker'
-                    emu.stop()
-                    break
-                if now - start > timeout:
-                    ended = 'timeout'
-                    emu.stop()
-                    break
-                if ABORT.is_set():
-                    raise KeyboardInterrupt
-                if progress:
-                    progress(now - start, nlines)
-                time.sleep(POLL_S)
+        ended = _watch(emu, logs, timeout, stream, progress)
     except BaseException:         # Ctrl-C or a bug: never leave Bochs running
         emu.stop()
         if not keep_disk:
             os.unlink(os.path.join(out, 'disk.img'))
         raise
     wall = time.time() - start
-    text = bochs.read(serial)
+    text = ''.join(bochs.read(lf) for lf in logs)   # innermost guest first, then nestvisor levels
     rec = judge.judge(text, ended, timeout)
     ticks, source = bochs.ticks(out)
     notes = bochs.notes(out)

@@ -5,8 +5,16 @@ from collections import namedtuple
 KERNELS = {
     'lhv': dict(make=['make', '-C', '{repo}', '-s', 'ARCH={arch}', 'O={opt}', 'lhv'],
                 path='build/lhv-{arch}-O{opt}/lhv.elf'),
+    # nestvisor: 'hv' is the level-0 build; 'hv1' lives at another base and lets its
+    # guest start the APs (INIT_SMP=0), as a second level must (DESIGN.md)
     'hv': dict(make=['make', '-C', '{repo}', '-s', 'O={opt}', 'hv'],
                path='build/hv-O{opt}/nestvisor.elf'),
+    'hv1': dict(make=['make', '-C', '{repo}', '-s', 'O={opt}', 'HV_BASE=0x18000000', 'INIT_SMP=0', 'hv'],
+                path='build/hv-O{opt}-0x18000000-nosmp/nestvisor.elf'),
+    'sipi': dict(make=['make', '-C', '{repo}', '-s', 'O={opt}', 'sipi'],
+                 path='build/guests/sipi-O{opt}/sipi.elf'),
+    # Debian's kernel + a busybox initramfs (lab/nvlab/linux_guest.py); booted with GRUB's linux/initrd
+    'linux': dict(make=None, path='build/linux/vmlinuz', initrd='build/linux/initrd.cpio', kind='linux'),
     'smoke': dict(make=['make', '-C', '{repo}/tests/lab', '-s'],
                   path='build/lab/smoke.elf'),
 }
@@ -17,14 +25,21 @@ Entry = namedtuple('Entry', 'name kernel args bootsector')
 Entry.__new__.__defaults__ = ('', False)
 
 LHV_ARGS = 'serial={serial} lhv_opt={lhv_opt} iters={iters}'
+# Each nestvisor level logs on its own UART so that its lines never interleave with its
+# guest's (COM1 = the innermost guest -> serial.log, COM2 = level 0 -> serial-hv0.log,
+# COM3 = level 1 -> serial-hv1.log).
+HV0_ARGS = 'serial=0x2f8'
+HV1_ARGS = 'serial=0x3e8'
+LINUX_ARGS = 'console=ttyS0,115200 nv_cpus={cpus} {linux_extra}'
 
 
 class Scenario(namedtuple('Scenario', 'name desc entries queue archs opts profiles requires '
-                                      'timeout params judge expect matrix selftest')):
+                                      'timeout params judge expect matrix selftest bochs')):
     """queue: entry names in boot order (default: entries in order; at most 9).
     matrix: tier -> axis overrides ({} = all archs x opts x profiles); a tier includes the lower tiers.
     expect: the verdict the scenario must produce (self-test scenarios expect fail/timeout).
-    selftest: profiles `lab selftest` runs it on (() = not part of the self-test)."""
+    selftest: profiles `lab selftest` runs it on (() = not part of the self-test).
+    bochs: bochsrc settings of this scenario (e.g. ignore_bad_msrs)."""
 
     def boot_queue(self):
         return list(self.queue) if self.queue else [e.name for e in self.entries]
@@ -32,20 +47,36 @@ class Scenario(namedtuple('Scenario', 'name desc entries queue archs opts profil
 
 def S(name, desc, entries, queue=None, archs=('i386', 'amd64'), opts=(0, 3),
       profiles=('hp2540p', 'skylake', 'hp2540p-4g'), requires=('vmx',), timeout=300,
-      params=None, judge='markers', expect='pass', matrix=None, selftest=()):
-    p = dict(serial='0x3f8')
+      params=None, judge='markers', expect='pass', matrix=None, selftest=(), bochs=None):
+    p = dict(serial='0x3f8', linux_extra='')
     p.update(params or {})
+    b = dict(ignore_bad_msrs=0)
+    b.update(bochs or {})
     return Scenario(name, desc, tuple(entries), tuple(queue or ()), tuple(archs), tuple(opts),
-                    tuple(profiles), tuple(requires), timeout, p, judge, expect, matrix or {}, selftest)
+                    tuple(profiles), tuple(requires), timeout, p, judge, expect, matrix or {}, selftest, b)
 
 
 SMOKE = dict(archs=('i386',), opts=(None,), requires=(), timeout=60,
              profiles=('hp2540p', 'skylake', 'hp2540p-4g'))
 
+# Linux reads MSRs Bochs does not implement (APERF/MPERF 0xE7/0xE8 although CPUID.06H
+# advertises them, 0x1A0...): a silicon-like #GP there stops the bare kernel early, so Linux
+# scenarios keep Bochs's default of ignoring unknown MSRs.
+LINUX = dict(archs=('amd64',), bochs=dict(ignore_bad_msrs=1))
+
 SCENARIOS = [
     S('lhv', 'LHV on the emulated PC: every VMX test LHV knows (it skips what the CPU lacks)',
       [Entry('lhv', 'lhv', LHV_ARGS)], params=dict(lhv_opt='0xffffffff', iters=3),
       matrix={'fast': dict(profiles=('hp2540p', 'skylake')), 'full': dict(profiles=('hp2540p-4g',))}),
+    S('linux', 'reference: Debian Linux (kernel + busybox initramfs) bare, all CPUs online',
+      [Entry('linux', 'linux', LINUX_ARGS)], opts=(None,), requires=(), timeout=1500,
+      matrix={'full': dict(profiles=('hp2540p',))}, **LINUX),
+    S('hv-linux', 'nestvisor -> GRUB -> Linux (SMP): all CPUs online, clean power-off',
+      [Entry('hv', 'hv', HV0_ARGS, bootsector=True), Entry('linux', 'linux', LINUX_ARGS)], timeout=2400,
+      matrix={'fast': dict(profiles=('hp2540p',), opts=(3,)), 'full': dict(profiles=('hp2540p', 'skylake'))}, **LINUX),
+    S('init-sipi-twice', 'nestvisor -> a guest that INIT-SIPI-SIPIs an AP twice and pokes at nestvisor memory',
+      [Entry('hv', 'hv', HV0_ARGS, bootsector=True), Entry('sipi', 'sipi', 'serial={serial}')], archs=('amd64',),
+      timeout=300, matrix={'fast': dict(profiles=('hp2540p',), opts=(0,)), 'full': dict(profiles=('hp2540p', 'skylake'))}),
     S('smoke', 'lab smoke kernel: hello, one outcome, TSC, PASS', [Entry('smoke', 'smoke', 'mode=pass')],
       matrix={'fast': dict(profiles=('hp2540p',))}, selftest=('hp2540p', 'skylake'), **SMOKE),
     S('smoke-fail', 'a FAIL line followed by PASS must fail', [Entry('smoke', 'smoke', 'mode=fail')],
@@ -67,13 +98,23 @@ DEFAULT = 'lhv'
 
 
 def kernel_build(kernel, arch, opt, repo):
-    """(make argv, absolute path of the kernel) for one kernel at arch/opt."""
+    """(make argv or None, absolute path of the kernel) for one kernel at arch/opt."""
     k = KERNELS[kernel]
     fill = dict(repo=repo, arch=arch, opt=opt)
-    return [a.format(**fill) for a in k['make']], '%s/%s' % (repo, k['path'].format(**fill))
+    cmd = [a.format(**fill) for a in k['make']] if k['make'] else None
+    return cmd, '%s/%s' % (repo, k['path'].format(**fill))
 
 
-def entry_args(entry, scenario, arch, opt, overrides=None):
-    params = dict(scenario.params, arch=arch, opt=opt)
+def kernel_kind(kernel):
+    return KERNELS[kernel].get('kind', 'multiboot')
+
+
+def kernel_initrd(kernel, repo):
+    k = KERNELS[kernel]
+    return '%s/%s' % (repo, k['initrd']) if k.get('initrd') else None
+
+
+def entry_args(entry, scenario, arch, opt, overrides=None, cpus=None):
+    params = dict(scenario.params, arch=arch, opt=opt, cpus=cpus)
     params.update({k: v for k, v in (overrides or {}).items() if v is not None})
     return entry.args.format(**params)
