@@ -19,6 +19,14 @@ typedef u64 hpa_t; /* host-physical */
 typedef u64 gpa_t; /* guest-physical */
 typedef uintptr_t gva_t; /* guest-virtual */
 
+/* A pointer to a fixed physical address (identity mapped). Laundered through an empty asm
+ * so that the compiler does not treat small constant addresses as out-of-bounds objects. */
+static inline void *phys_ptr(uintptr_t pa)
+{
+    __asm__("" : "+r"(pa));
+    return (void *)pa;
+}
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((__typeof__(x))(a) - 1))
 #define BIT(n) (1ULL << (n))

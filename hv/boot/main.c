@@ -65,7 +65,7 @@ void hv_ap_main(void)
  * which nestvisor takes from the guest (BDA 0x413 and E820 shrink by the same amount). */
 static u32 low_pages_take(void)
 {
-    volatile u16 *bda_kb = (volatile u16 *)0x413;
+    volatile u16 *bda_kb = phys_ptr(0x413);
     u32 top = ((u32)*bda_kb * 1024) & ~0xfffu;
     u32 base = top - 2 * PAGE_SIZE;
     *bda_kb = (u16)(base / 1024);
@@ -164,7 +164,7 @@ void hv_main(u32 magic, u32 mb_info_pa)
     ept01_cpu_init(bsp);
     vmcs01_setup(bsp);
     e820_install_stub();
-    memcpy((void *)0x7c00, vm.bootsector, 512);
+    memcpy(phys_ptr(0x7c00), vm.bootsector, 512);
     guest_state_realmode(0, 0x7c00, vm.boot_drive);
     bsp->state = VCPU_RUNNING;
     cprintf("starting the guest at 0000:7C00 (boot drive 0x%x)", vm.boot_drive);

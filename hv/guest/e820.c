@@ -33,7 +33,7 @@ void e820_build(const void *mbv)
 void e820_install_stub(void)
 {
     u32 base = hv_low_base + PAGE_SIZE;
-    volatile u16 *ivt15 = (volatile u16 *)(0x15 * 4);
+    volatile u16 *ivt15 = phys_ptr(0x15 * 4);
     memcpy((void *)(uintptr_t)base, e820_stub_start, (size_t)(e820_stub_end - e820_stub_start));
     u16 *orig = (u16 *)(uintptr_t)(base + (e820_stub_orig - e820_stub_start));
     orig[0] = ivt15[0];

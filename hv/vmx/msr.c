@@ -5,6 +5,8 @@
 #include "x86.h"
 
 #define MSR_BIOS_UPDT_TRIG 0x79
+#define MSR_IA32_MPERF 0xe7
+#define MSR_IA32_APERF 0xe8
 #define MSR_X2APIC_ICR 0x830
 
 static void bitmap_set(u8 *bm, u32 msr, bool read, bool write)
@@ -29,6 +31,8 @@ void msr_bitmap_init(void)
     bitmap_set(bm, MSR_IA32_APIC_BASE, false, true);
     bitmap_set(bm, MSR_IA32_FEATURE_CONTROL, true, true);
     bitmap_set(bm, MSR_X2APIC_ICR, false, true);
+    bitmap_set(bm, MSR_IA32_MPERF, true, false);
+    bitmap_set(bm, MSR_IA32_APERF, true, false);
     for (u32 m = MSR_IA32_VMX_BASIC; m <= 0x491; m++) bitmap_set(bm, m, true, true);
 }
 
@@ -57,7 +61,17 @@ void handle_rdmsr(struct pcpu *p)
         inject_gp0(); /* no VMX offered: the VMX MSRs do not exist (SDM Vol. 4, 2.1) */
         return;
     }
-    if (msr == MSR_IA32_FEATURE_CONTROL) {
+    if (msr == MSR_IA32_MPERF || msr == MSR_IA32_APERF) {
+        /* CPUID.06H:ECX[0] stays visible (the reference hid it). Where the CPU advertises
+         * the counters but does not implement them (Bochs 2.7: #GP, or 0 when told to
+         * ignore unknown MSRs), nestvisor counts them itself: both advance with the TSC,
+         * i.e. the CPU always runs at its base frequency (SDM 15.3.2 / 14.2). */
+        if (rdmsr_safe(msr, &v) || v == 0) {
+            static bool told;
+            if (!told) { told = true; cprintf("APERF/MPERF not implemented by this CPU: emulated from the TSC"); }
+            v = rdtsc();
+        }
+    } else if (msr == MSR_IA32_FEATURE_CONTROL) {
         v = rdmsr(msr) & ~(u64)0x6; /* lock kept, VMX enable bits hidden */
     } else if (guest_mtrr_slot(msr)) {
         v = *guest_mtrr_slot(msr);
