@@ -26,7 +26,7 @@ LDFLAGS := $(ARCH_CFLAGS) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,m
 LHV_DIR := build/lhv-$(ARCH)-O$(O)
 LHV_OBJS := $(patsubst %.c,$(LHV_DIR)/%.o,$(LIB_SRCS) $(LHV_SRCS)) $(patsubst %.S,$(LHV_DIR)/%.o,$(LIB_ASM) $(LHV_ASM))
 
-.PHONY: all lhv lhv-all run test unit labtest bench clean setup
+.PHONY: all lhv lhv-all run test test-full unit labtest bench clean setup
 all: lhv-all hv
 
 lhv: $(LHV_DIR)/lhv.elf
@@ -99,7 +99,7 @@ setup:
 
 # Boot the default scenario, stream its serial console, end with the verdict.
 run: setup
-	lab/lab run lhv --profile hp2540p --stream
+	lab/lab run $(or $(SCENARIO),lhv) --profile $(or $(PROFILE),hp2540p) --stream
 
 unit:
 	$(Q)$(MAKE) --no-print-directory -C tests/unit run
@@ -107,9 +107,12 @@ unit:
 labtest:
 	python3 -m unittest discover -s tests/lab -v
 
-# Host unit tests, the judge's own tests, then the fast lab matrix.
+# Host unit tests, the lab's own tests, then the fast lab matrix; last line "N passed, N failed".
 test: setup
-	@bash .ci/test-all
+	lab/lab test --tier fast
+
+test-full: setup
+	lab/lab test --tier full
 
 clean:
 	rm -rf build

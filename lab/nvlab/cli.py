@@ -1,8 +1,10 @@
 # lab/nvlab/cli.py: argument parsing and the lab's commands (setup, list, run, matrix, selftest, compare, vmcs-diff)
 import argparse
 import os
+import re
 import subprocess
 import sys
+import unittest
 
 from . import bochs, build, deps, image, judge, matrix, profiles, results, run, scenarios, vmcs_diff
 
@@ -71,7 +73,11 @@ def cmd_run(a):
         sys.stdout.flush()
 
     try:
-        rec = run.run_one(scn, profile, arch, opt, overrides=dict(lhv_opt=a.lhv_opt, iters=a.iters),
+        overrides = dict(lhv_opt=a.lhv_opt, iters=a.iters)
+        for kv in a.param or []:
+            k, _, v = kv.partition('=')
+            overrides[k] = v
+        rec = run.run_one(scn, profile, arch, opt, overrides=overrides,
                           timeout=a.timeout, do_build=not a.no_build, stream=sys.stdout if a.stream else None,
                           progress=progress if tty else None, results_root=a.results, keep_disk=a.keep_disk)
     except (run.RunError, build.BuildError) as e:
@@ -103,6 +109,46 @@ def cmd_selftest(a):
         print('unit tests: %s' % ('ok' if rc == 0 else 'FAILED'))
     rows = matrix.selftest_rows(a.filter)
     return 1 if (matrix.run_rows(rows, a.jobs, results_root=a.results) or rc) else 0
+
+
+def cmd_test(a):
+    """What `make test` runs: host unit tests, the lab's own tests (judge unit tests and
+    the smoke self-test boots), then a tier of the matrix; one summary line at the end."""
+    counts = dict(passed=0, failed=0)
+
+    def tally(ok, n=1):
+        counts['passed' if ok else 'failed'] += n
+
+    print('== host unit tests (cmocka)')
+    r = subprocess.run(['make', '-C', os.path.join(run.REPO, 'tests', 'unit'), '-s', 'run'],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = r.stdout.decode('utf-8', 'replace')
+    print('\n'.join(l for l in out.splitlines() if l.startswith(('unit:', '==', '[  FAILED', '[  ERROR'))))
+    m = re.search(r'unit: (\d+) of (\d+) test binaries passed', out)
+    if m:
+        tally(True, int(m.group(1)))
+        tally(False, int(m.group(2)) - int(m.group(1)))
+    else:                         # the build of the tests itself failed
+        print(out[-3000:])
+        tally(False)
+    print('== lab unit tests (judge, image, compare)')
+    suite = unittest.defaultTestLoader.discover(os.path.join(run.REPO, 'tests', 'lab'))
+    res = unittest.TextTestRunner(verbosity=0, stream=sys.stdout).run(suite)
+    bad = len(res.failures) + len(res.errors)
+    tally(True, res.testsRun - bad)
+    tally(False, bad)
+    print('== lab self-test boots (pass, fail, timeout, boot queue)')
+    rows = matrix.selftest_rows()
+    nf = matrix.run_rows(rows, a.jobs, results_root=a.results)
+    tally(True, len(rows) - nf)
+    tally(False, nf)
+    print('== lab matrix, tier %s' % a.tier)
+    rows = matrix.tier_rows(a.tier)
+    nf = matrix.run_rows(rows, a.jobs, results_root=a.results)
+    tally(True, len(rows) - nf)
+    tally(False, nf)
+    print('%d passed, %d failed' % (counts['passed'], counts['failed']))
+    return 1 if counts['failed'] else 0
 
 
 def cmd_compare(a):
@@ -143,10 +189,17 @@ def main(argv=None):
     r.add_argument('--timeout', type=float, help='seconds of wall time (default: the scenario\'s)')
     r.add_argument('--lhv-opt', help='LHV test mask, e.g. 0xffffffff')
     r.add_argument('--iters', type=int, help='LHV iterations')
+    r.add_argument('--param', action='append', metavar='KEY=VALUE',
+                   help='override a scenario parameter, e.g. linux_extra="earlyprintk=serial"')
     r.add_argument('--stream', action='store_true', help='print the serial log live')
     r.add_argument('--no-build', action='store_true', help='do not call make')
     r.add_argument('--keep-disk', action='store_true', help='keep disk.img in the results folder')
     r.set_defaults(fn=cmd_run)
+    t = sub.add_parser('test', help='everything `make test` runs; last line "N passed, N failed"')
+    t.add_argument('--tier', choices=scenarios.TIERS, default='fast')
+    t.add_argument('--jobs', type=int, default=2)
+    t.add_argument('--results', help='results root (default: results/)')
+    t.set_defaults(fn=cmd_test)
     m = sub.add_parser('matrix', help='run a tier of scenario x profile x arch x opt rows')
     m.add_argument('--tier', choices=scenarios.TIERS, default='fast')
     m.add_argument('--jobs', type=int, default=2)

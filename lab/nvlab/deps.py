@@ -3,8 +3,10 @@ import os
 import shutil
 import subprocess
 
+# The Linux guest's kernel and busybox are fetched with apt-get download and unpacked with
+# dpkg -x (lab/nvlab/linux_guest.py), never installed into the host.
 PACKAGES = ('bochs bochsbios vgabios grub-pc-bin grub-common mtools xorriso gcc-multilib cpio '
-            'libcmocka-dev busybox-static').split()
+            'libcmocka-dev clang').split()
 NEEDED_FILES = ('/usr/share/bochs/BIOS-bochs-latest', '/usr/share/bochs/VGABIOS-lgpl-latest',
                 '/usr/lib/grub/i386-pc/boot.img')
 
@@ -21,7 +23,7 @@ def setup(out=print):
         sudo = [] if os.geteuid() == 0 else (['sudo'] if shutil.which('sudo') else [])
         env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
         out('installing: ' + ' '.join(missing))
-        for cmd in (['apt-get', 'update'], ['apt-get', 'install', '-y', '--no-install-recommends'] + missing):
+        for cmd in (['apt-get', 'update'], ['apt-get', 'install', '-y'] + missing):
             if subprocess.run(sudo + cmd, env=env).returncode:
                 out('failed: ' + ' '.join(sudo + cmd))
                 return 1
