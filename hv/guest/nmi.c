@@ -1,5 +1,6 @@
 /* nmi.c - NMIs: nestvisor's own kicks told apart from the guest's NMIs, which are delivered as virtual NMIs (SDM 25.3, 26.7.1) */
 #include "hv.h"
+#include "apic.h"
 #include "trap.h"
 
 /* An NMI reached this CPU (as an NMI exit or in VMX root): a kick, or owed to the guest. */
@@ -15,7 +16,17 @@ static void nmi_in_root(struct trap_frame *f)
     nmi_arrived(this_pcpu());
 }
 
-void nmi_init(void) { trap_nmi_hook = nmi_in_root; }
+/* Interrupts reach nestvisor only while an AP sleeps for SIPI (the wake IPI). */
+static void irq_in_root(struct trap_frame *f)
+{
+    if (f->vector != 0xff) lapic_eoi(); /* 0xff: the spurious vector takes no EOI */
+}
+
+void nmi_init(void)
+{
+    trap_nmi_hook = nmi_in_root;
+    trap_irq_hook = irq_in_root;
+}
 
 void handle_exception_nmi(struct pcpu *p)
 {
