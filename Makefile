@@ -114,5 +114,9 @@ test: setup
 test-full: setup
 	lab/lab test --tier full
 
+# Emulated-instruction figures (Linux bare vs under nestvisor, CPUID round trip, VM exits) -> results/bench.json
+bench: setup
+	lab/lab bench
+
 clean:
 	rm -rf build

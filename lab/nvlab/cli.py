@@ -6,7 +6,7 @@ import subprocess
 import sys
 import unittest
 
-from . import bochs, build, deps, image, judge, matrix, profiles, results, run, scenarios, vmcs_diff
+from . import bench, bochs, build, deps, image, judge, matrix, profiles, results, run, scenarios, vmcs_diff
 
 USAGE_EXIT = 3      # argparse's own 2 would read as "timeout"
 
@@ -151,6 +151,10 @@ def cmd_test(a):
     return 1 if counts['failed'] else 0
 
 
+def cmd_bench(a):
+    return bench.bench(profile=a.profile, opt=a.opt)
+
+
 def cmd_compare(a):
     diffs = results.compare_outcomes(a.a, a.b)
     na, nb = (len(results.load_run(x).get('outcomes') or []) for x in (a.a, a.b))
@@ -200,6 +204,10 @@ def main(argv=None):
     t.add_argument('--jobs', type=int, default=2)
     t.add_argument('--results', help='results root (default: results/)')
     t.set_defaults(fn=cmd_test)
+    b = sub.add_parser('bench', help='emulated-instruction figures -> results/bench.json')
+    b.add_argument('--profile', choices=list(profiles.PROFILES), default='hp2540p')
+    b.add_argument('--opt', type=opt_level, default=3)
+    b.set_defaults(fn=cmd_bench)
     m = sub.add_parser('matrix', help='run a tier of scenario x profile x arch x opt rows')
     m.add_argument('--tier', choices=scenarios.TIERS, default='fast')
     m.add_argument('--jobs', type=int, default=2)

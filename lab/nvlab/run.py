@@ -164,13 +164,13 @@ def run_one(scn, profile, arch, opt, overrides=None, timeout=None, do_build=True
     prof = profiles.get(profile)
     rec.update(
         scenario=scn.name, desc=scn.desc, profile=profile, arch=arch, opt=opt,
-        profile_info=dict(model=prof['model'], count=prof['count'], memory=prof['memory'], ips=profiles.IPS),
+        profile_info=dict(model=prof['model'], count=prof['count'], memory=prof['memory'], ips=scn.bochs.get('ips', profiles.IPS)),
         params=dict(scn.params, **{k: v for k, v in (overrides or {}).items() if v is not None}),
         queue=scn.boot_queue(), entries=entries, build=dict(make=[' '.join(c) for c in cmds], built=do_build),
         expected=scn.expect, ended=ended, bochs_exit=emu.proc.returncode,
         shutdown_port=bochs.shutdown_port_used(out), bochs_notes=notes, resets=bochs.resets(out),
         icount=ticks, icount_source=source,
-        emulated_s=round(ticks / profiles.IPS, 3) if ticks else None,
+        emulated_s=round(ticks / scn.bochs.get('ips', profiles.IPS), 3) if ticks else None, bochs_settings=scn.bochs,
         wall_s=round(wall, 2), total_s=round(time.time() - t0, 2), timeout_s=timeout,
         started=time.strftime('%Y-%m-%dT%H:%M:%S', time.localtime(start)), results_dir=out,
         git=_git(repo), bochs_version=bochs.version(), host=platform.node(),

@@ -1,0 +1,89 @@
+# lab/nvlab/bench.py: `make bench`: emulated-instruction figures (Bochs ticks are deterministic) -> results/bench.json
+import json
+import os
+import re
+import threading
+
+from . import bochs, run, scenarios
+
+LINUX_UP_RE = re.compile(r'GUEST-LINUX-UP cpus=(\d+) uptime=([\d.]+)')
+BENCH_RE = re.compile(r'BENCH (.*)')
+CPU_EXITS_RE = re.compile(r'cpu (\d+) \(APIC 0x([0-9a-f]+)\): (\d+) exits(.*)$')
+TOTAL_RE = re.compile(r'NESTVISOR-EXITS total=(\d+)')
+TARGET_LINUX_RATIO = 1.10
+
+
+def _kv(text):
+    return {k: int(v) if v.isdigit() else v for k, v in re.findall(r'(\S+?)=(\S+)', text)}
+
+
+def _logs(rec):
+    d = rec['results_dir']
+    return {f: bochs.read(os.path.join(d, f)) for _, f in bochs.SERIAL_LOGS}
+
+
+def linux_figures(rec):
+    logs = _logs(rec)
+    m = LINUX_UP_RE.search(logs['serial.log'])
+    ips = rec['profile_info']['ips']
+    fig = dict(verdict=rec['verdict'], results_dir=os.path.relpath(rec['results_dir'], run.REPO),
+               run_ticks=rec['icount'], wall_s=rec['wall_s'], ips=ips)
+    if m:
+        fig.update(cpus=int(m.group(1)), uptime_at_init_s=float(m.group(2)),
+                   kernel_ticks_to_init=int(float(m.group(2)) * ips))
+    exits = {}
+    for line in logs['serial-hv0.log'].splitlines():
+        c = CPU_EXITS_RE.search(line)
+        if c:
+            exits['cpu%s' % c.group(1)] = dict(total=int(c.group(3)), **_kv(c.group(4)))
+    t = TOTAL_RE.findall(logs['serial-hv0.log'])
+    if exits:
+        fig['vm_exits'] = dict(per_cpu=exits, total=int(t[-1]) if t else None)
+    return fig
+
+
+def cpuid_figures(rec):
+    m = BENCH_RE.findall(_logs(rec)['serial.log'])
+    return dict(verdict=rec['verdict'], results_dir=os.path.relpath(rec['results_dir'], run.REPO),
+                **(_kv(m[-1]) if m else {}))
+
+
+def bench(profile='hp2540p', opt=3, out=print, jobs=2):
+    rows = [('linux', None, linux_figures), ('hv-linux', opt, linux_figures),
+            ('sipi-bare', 3, cpuid_figures), ('init-sipi-twice', opt, cpuid_figures)]
+    recs = {}
+
+    def one(name, o):
+        scn = scenarios.get(name)
+        recs[name] = run.run_one(scn, profile, 'amd64', o, quiet_build=True)
+        out('%s: %s in %.0fs (%s ticks)' % (name, recs[name]['verdict'].upper(), recs[name]['wall_s'], recs[name]['icount']))
+
+    for name, o, _ in rows:     # build sequentially (make must not race itself)
+        cmds, entries = run.plan(scenarios.get(name), profile, 'amd64', o)
+        run.build.make(cmds, quiet=True)
+        run.build_linux_if_needed(entries)
+    threads = []
+    for name, o, _ in rows:
+        while len([t for t in threads if t.is_alive()]) >= jobs:
+            threads[0].join(1) if threads[0].is_alive() else threads.pop(0)
+        t = threading.Thread(target=one, args=(name, o))
+        t.start()
+        threads.append(t)
+    for t in threads:
+        t.join()
+    res = dict(profile=profile, opt=opt, **{name: fn(recs[name]) for name, o, fn in rows if name in recs})
+    bare, hv = res.get('linux', {}), res.get('hv-linux', {})
+    if bare.get('run_ticks') and hv.get('run_ticks'):
+        res['linux_run_ratio'] = round(hv['run_ticks'] / bare['run_ticks'], 3)
+    if bare.get('kernel_ticks_to_init') and hv.get('kernel_ticks_to_init'):
+        res['linux_kernel_ratio'] = round(hv['kernel_ticks_to_init'] / bare['kernel_ticks_to_init'], 3)
+    res['target_linux_ratio'] = TARGET_LINUX_RATIO
+    res['target_met'] = res.get('linux_kernel_ratio', 99) <= TARGET_LINUX_RATIO
+    path = os.path.join(run.REPO, 'results', 'bench.json')
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(res, f, indent=2, sort_keys=True)
+        f.write('\n')
+    out(json.dumps(res, indent=2, sort_keys=True))
+    out('written: %s' % os.path.relpath(path))
+    return 0 if all(recs.get(n, {}).get('verdict') == 'pass' for n, _, _ in rows) else 1
