@@ -156,4 +156,64 @@
 #define VPIDCAP_ALL       (1ull << 42)
 #define VPIDCAP_SINGLE_NG (1ull << 43)
 
+/* ---- Added for the VM-entry checks (pure/vmcs12_check.c); SDM Vol. 3C ch. 24/26
+ * in the 2016-2020 editions (ch. 25/27 from 2021 on) ---- */
+/* More VM-execution, VM-exit and VM-entry controls (SDM 24.6-24.8) */
+#define PIN_POSTED_INTR          (1u << 7)
+#define PROC_USE_TPR_SHADOW      (1u << 21)
+#define SEC_APIC_REGISTER_VIRT   (1u << 8)
+#define SEC_VIRT_INTR_DELIVERY   (1u << 9)
+#define SEC_EPT_VE               (1u << 18)
+#define SEC_MODE_BASED_EPT_EXEC  (1u << 22)
+#define SEC_SUBPAGE_WRITE        (1u << 23)
+#define SEC_PT_USE_GPA           (1u << 24)
+#define EXIT_LOAD_PERF_GLOBAL    (1u << 12)
+#define ENTRY_SMM                (1u << 10)
+#define ENTRY_DEACT_DUAL_MONITOR (1u << 11)
+#define ENTRY_LOAD_PERF_GLOBAL   (1u << 13)
+#define ENTRY_LOAD_BNDCFGS       (1u << 16)
+/* VM-entry interruption-information field (SDM 24.8.3, Table 24-13) */
+#define INTR_INFO_VECTOR_MASK    0xffu
+#define INTR_INFO_TYPE_MASK      (7u << 8)
+#define INTR_INFO_RESERVED       0x7ffff000u
+#define INTR_TYPE_PRIV_SW_EXCEPTION (5u << 8)
+#define INTR_TYPE_OTHER_EVENT    (7u << 8)
+/* Interruptibility state bit 4 (needs SGX) and the reserved bits above it (SDM 24.4.2) */
+#define INTERRUPTIBILITY_ENCLAVE (1u << 4)
+/* Activity states (SDM 24.4.2) */
+#define ACTIVITY_ACTIVE          0u
+#define ACTIVITY_HLT             1u
+#define ACTIVITY_SHUTDOWN        2u
+#define ACTIVITY_WAIT_SIPI       3u
+/* Exit qualifications of a VM-entry failure due to invalid guest state (SDM 26.7) */
+#define ENTRY_FAIL_QUAL_DEFAULT  0u
+#define ENTRY_FAIL_QUAL_PDPTE    2u
+#define ENTRY_FAIL_QUAL_NMI_STI  3u
+#define ENTRY_FAIL_QUAL_LINK_PTR 4u
+/* IA32_VMX_BASIC (SDM A.1) */
+#define VMX_BASIC_REVISION_MASK  0x7fffffffull
+#define VMX_BASIC_ADDR32         (1ull << 48)
+#define VMX_BASIC_TRUE_CTLS      (1ull << 55)
+#define VMX_BASIC_NO_ERRCODE_REQ (1ull << 56)
+/* IA32_VMX_MISC (SDM A.6) */
+#define VMX_MISC_ACT_HLT         (1ull << 6)
+#define VMX_MISC_ACT_SHUTDOWN    (1ull << 7)
+#define VMX_MISC_ACT_WAIT_SIPI   (1ull << 8)
+#define VMX_MISC_CR3_TARGETS(m)  ((unsigned)(((m) >> 16) & 0x1ff))
+#define VMX_MISC_MSR_LIST_MAX(m) (512u * ((unsigned)(((m) >> 25) & 7) + 1u))
+#define VMX_MISC_INJECT_ILEN0    (1ull << 30)
+/* More IA32_VMX_EPT_VPID_CAP bits and the EPTP format (SDM A.10, 24.6.11) */
+#define EPTCAP_WALK5      (1ull << 7)
+#define EPTCAP_UC         (1ull << 8)
+#define EPTP_MT_MASK      7ull
+#define EPTP_UC           0ull
+#define EPTP_WALK_MASK    (7ull << 3)
+#define EPTP_WALK5        (4ull << 3)
+#define EPTP_AD           (1ull << 6)
+/* VM-function controls (SDM 24.6.14) */
+#define VMFUNC_EPTP_SWITCHING (1ull << 0)
+/* VMCS link pointer "none", and the shadow-VMCS indicator in a VMCS header (SDM 24.2, 24.4.2) */
+#define VMCS_LINK_PTR_NONE    (~0ull)
+#define VMCS_HDR_SHADOW       (1u << 31)
+
 #endif

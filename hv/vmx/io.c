@@ -36,13 +36,16 @@ void handle_io(struct pcpu *p)
     unsigned size = (q & 7) + 1;
     bool in = q & 8, string = q & 16;
     u16 port = (u16)(q >> 16);
-    if (string || in) {
-        /* never expected on these ports; do what the hardware would do */
-        LOG_RL("guest %s I/O on port 0x%x passed through by emulation is not supported", string ? "string" : "IN", port);
-        if (in && !string) {
-            u32 v = size == 1 ? inb(port) : inl(port);
-            p->regs.ax = (p->regs.ax & ~(uintptr_t)((1ull << (8 * size)) - 1)) | (v & (u32)((1ull << (8 * size)) - 1));
-        }
+    if (string) {
+        /* never seen on these ports; say so rather than guess */
+        LOG_RL("guest string I/O on intercepted port 0x%x not emulated: skipped", port);
+        skip_instruction();
+        return;
+    }
+    if (in) { /* reads of the intercepted ports have no side effect worth watching */
+        u32 v = size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
+        uintptr_t mask = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+        p->regs.ax = (size == 4 ? 0 : (p->regs.ax & ~mask)) | (v & mask); /* 32-bit IN zero-extends */
         skip_instruction();
         return;
     }
