@@ -80,8 +80,8 @@ $(HV_DIR)/%.o: %.S
 
 # ---- test guests ----
 SIPI_DIR := build/guests/sipi-O$(O)
-SIPI_SRCS := guests/sipi/main.c lib/format.c lib/console.c lib/mem.c lib/multiboot.c lib/acpi.c lib/apic.c
-SIPI_OBJS := $(patsubst %.c,$(SIPI_DIR)/%.o,$(SIPI_SRCS)) $(SIPI_DIR)/guests/sipi/entry.o $(SIPI_DIR)/lib/arch/ap_trampoline.o
+SIPI_SRCS := guests/sipi/main.c lib/format.c lib/console.c lib/mem.c lib/multiboot.c lib/acpi.c lib/apic.c lib/trap.c
+SIPI_OBJS := $(patsubst %.c,$(SIPI_DIR)/%.o,$(SIPI_SRCS)) $(SIPI_DIR)/guests/sipi/entry.o $(SIPI_DIR)/lib/arch/ap_trampoline.o $(SIPI_DIR)/lib/arch/isr_i386.o
 .PHONY: sipi
 sipi: $(SIPI_DIR)/sipi.elf
 $(SIPI_DIR)/sipi.elf: $(SIPI_OBJS) guests/sipi/sipi.ld

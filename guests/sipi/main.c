@@ -5,6 +5,7 @@
 #include "console.h"
 #include "mem.h"
 #include "multiboot.h"
+#include "trap.h"
 #include "x86.h"
 
 #define TRAMPOLINE 0x8000
@@ -12,10 +13,14 @@ static u8 ap_stack[2][4096] ALIGNED(16);
 static volatile u32 ap_runs;
 static volatile u32 ap_signature_ok[2];
 static unsigned failures;
+static volatile u32 ap_timer_ticks;
+#define TIMER_VECTOR 0x40
 
 void sipi_main(u32 magic, u32 mbi);
 void sipi_ap_main(void);
 void ap_entry32(void);
+extern u8 bsp_stack[];
+
 
 u32 this_cpu_apic_id(void) { return lapic_id(); }
 NORETURN void panic_stop(void)
@@ -36,13 +41,29 @@ static bool hv_signature(u32 *base_mib)
     return !memcmp(sig, "nestvisor   ", 12);
 }
 
-/* The AP: CPUID answers "nestvisor" only if the AP runs as nestvisor's guest. */
+static void timer_irq(struct trap_frame *f)
+{
+    if (f->vector == TIMER_VECTOR) ap_timer_ticks++;
+    lapic_eoi();
+}
+
+/* The AP: CPUID answers "nestvisor" only if the AP runs as nestvisor's guest. After its
+ * first start it idles the way an OS does: its local APIC timer ticks and it sleeps in
+ * HLT with interrupts on between ticks (the timer must keep waking it). */
 void sipi_ap_main(void)
 {
     u32 n = ap_runs;
     if (n < 2) ap_signature_ok[n] = hv_signature(0);
     cprintf("sipi-test: AP run %u, hypervisor signature %s", n + 1, ap_signature_ok[n < 2 ? n : 1] ? "nestvisor" : "absent");
     __atomic_store_n(&ap_runs, n + 1, __ATOMIC_SEQ_CST);
+    if (n != 0) return;
+    uintptr_t sp = (uintptr_t)&sp;
+    trap_init_cpu(1, (sp & ~0xfffu) + 0x1000);
+    lapic_enable();
+    lapic_write(0x3e0, 0xb);                          /* divide by 1 */
+    lapic_write(0x320, (1u << 17) | TIMER_VECTOR);    /* periodic */
+    lapic_write(0x380, 200000);
+    for (;;) __asm__ __volatile__("sti; hlt; cli" ::: "memory");
 }
 
 static bool expect_hv = true;
@@ -80,10 +101,15 @@ void sipi_main(u32 magic, u32 mbi)
     struct mb_view mb = { (const struct mb_info *)(uintptr_t)mbi, 0 };
     const char *cmd = magic == MULTIBOOT_BOOTLOADER_MAGIC ? mb_cmdline(&mb) : "";
     console_init((u16)cmdline_get_u64(cmd, "serial", 0x3f8));
+    trap_init_cpu(0, (uintptr_t)bsp_stack + 0x4000);
+    trap_irq_hook = timer_irq;
     expect_hv = cmdline_get_u64(cmd, "expect_hv", 1) != 0;
     cprintf("sipi-test: INIT-SIPI-SIPI an AP twice under the hypervisor");
     u32 hv_mib = 0;
-    if (!hv_signature(&hv_mib)) fail("BSP does not run under nestvisor");
+    if (!hv_signature(&hv_mib)) {
+        fail("BSP does not run under nestvisor");
+        hv_mib = 0; /* no nestvisor: no memory of its to poke at */
+    }
     struct madt_info m;
     const struct acpi_madt *madt = acpi_find_madt(0);
     if (!madt || !madt_parse(madt, madt->h.length, &m) || m.ncpus < 2) {
@@ -96,6 +122,14 @@ void sipi_main(u32 magic, u32 mbi)
         for (u32 w = 0; w < 100000000 && ap_runs <= round; w++) cpu_relax();
         if (ap_runs <= round) { fail(round ? "AP did not restart on the second INIT-SIPI-SIPI" : "AP did not start"); goto out; }
         if (!ap_signature_ok[round]) fail(round ? "second start left VMX non-root" : "first start not under nestvisor");
+        if (round == 0) {
+            /* the AP now sleeps in HLT between its timer interrupts: they must keep coming */
+            u32 t0 = ap_timer_ticks;
+            for (u32 w = 0; w < 200000000 && ap_timer_ticks < t0 + 20; w++) cpu_relax();
+            u32 got = ap_timer_ticks - t0;
+            cprintf("OUTCOME sipi-test ap-timer-wakes-hlt ticks=%u", got >= 20 ? 20 : got);
+            if (got < 20) fail("the AP's timer interrupts do not wake it from HLT");
+        }
         cprintf("OUTCOME sipi-test round %u ap=0x%x runs=%u under_nestvisor=%u", round + 1, ap, ap_runs, ap_signature_ok[round]);
     }
     /* nestvisor's memory: reads must not see its image, writes must not reach it */

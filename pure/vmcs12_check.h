@@ -1,0 +1,121 @@
+/* vmcs12_check.h - the checks a CPU makes on VMLAUNCH/VMRESUME, run by L0 on L1's VMCS12 (pure logic). */
+#ifndef NESTVISOR_PURE_VMCS12_CHECK_H
+#define NESTVISOR_PURE_VMCS12_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Section numbers are those of SDM Vol. 3C chapter 26 "VM Entries" in the
+ * 2016-2020 editions (chapter 27 from 2021 on; the subsections keep their
+ * numbers): 26.1 basic checks, 26.2.1 controls, 26.2.2-26.2.4 host state,
+ * 26.3.1 guest state, 26.4 MSR loading, 26.7 failure reporting.
+ *
+ * What the caller (L0's VMLAUNCH/VMRESUME emulation) does BEFORE calling
+ * vmcs12_check_entry(), in this order (26.1 items 1-4, none of them pure):
+ *  - L1 in virtual-8086 or compatibility mode: inject #UD;
+ *  - L1's CPL > 0: inject #GP(0);
+ *  - no current VMCS12, or the current one is a shadow VMCS: VMfailInvalid.
+ * AFTER it:
+ *  - CHECK_VMFAIL: VMfailValid(error): write `error` to the VMCS12
+ *    VM-instruction error field, set RFLAGS.ZF (others of CF/PF/AF/SF/OF 0),
+ *    continue L1 after the instruction.
+ *  - CHECK_ENTRY_FAIL: 26.7: write `exit_reason` (bit 31 already set) and
+ *    `qualification` to VMCS12, load L1's state from the VMCS12 host-state
+ *    area as on a VM exit, process the VM-exit MSR-load list; L1 continues at
+ *    HOST_RIP. The guest-state area and the VM-entry interruption-information
+ *    valid bit are left unchanged.
+ *  - CHECK_OK: 26.4, the VM-entry MSR-load list: for entry i = 1..count, read
+ *    its 16 bytes at ENTRY_MSR_LOAD_ADDR + 16 * (i - 1), call
+ *    vmcs12_check_msr_load_entry(&e, i), then do the WRMSR as L1's WRMSR at
+ *    CPL 0 would be done into L2's state; a WRMSR that would #GP also fails
+ *    with exit reason 34 and qualification i (26.4, last item). More entries
+ *    than VMX_MISC_MSR_LIST_MAX(misc) is "unpredictable" (24.8.2): fail at
+ *    the first entry past that number rather than loop on L1's count. Then
+ *    the entry proceeds (guest state, event injection, 26.3.2-26.6).
+ */
+
+enum vmcs12_check_kind { CHECK_OK = 0, CHECK_VMFAIL = 1, CHECK_ENTRY_FAIL = 2 };
+
+struct vmcs12_check_result {
+    enum vmcs12_check_kind kind;
+    unsigned error;         /* CHECK_VMFAIL: VM-instruction error 4, 5, 7, 8 or 26 (VMXERR_*) */
+    unsigned exit_reason;   /* CHECK_ENTRY_FAIL: the whole exit-reason field:
+                               EXIT_REASON_FAILED_ENTRY | 33 (guest state) or | 34 (MSR loading) */
+    uint64_t qualification; /* CHECK_ENTRY_FAIL: 33 -> ENTRY_FAIL_QUAL_* (0, 2, 3, 4); 34 -> entry number */
+    const char *why;        /* NULL for CHECK_OK, else the SDM section and rule, for logs */
+};
+
+/*
+ * The VMX capabilities L0 shows L1, and the CPU facts the checks depend on.
+ * Every value is what L1 reads, not what the hardware has.
+ */
+struct vmcs12_caps {
+    uint64_t basic;         /* IA32_VMX_BASIC: revision (30:0), bit 48 (32-bit addresses), bit 56 */
+    /* Control capabilities, allowed-0 settings in bits 31:0 (a 1 there: the
+     * control must be 1), allowed-1 settings in bits 63:32 (a 0 there: must
+     * be 0). Pass the IA32_VMX_TRUE_* values when basic bit 55 is set (A.3). */
+    uint64_t pinbased, procbased, procbased2, exit, entry;
+    uint64_t misc;          /* IA32_VMX_MISC: activity states, CR3-target count, bit 30 */
+    uint64_t ept_vpid;      /* IA32_VMX_EPT_VPID_CAP */
+    uint64_t vmfunc;        /* IA32_VMX_VMFUNC: VM functions L1 may enable */
+    uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1; /* IA32_VMX_CR{0,4}_FIXED{0,1} */
+    uint64_t efer_valid;    /* IA32_EFER bits that are not reserved (e.g. SCE|LME|LMA|NXE) */
+    uint64_t debugctl_valid;     /* IA32_DEBUGCTL bits that are not reserved */
+    uint64_t perf_global_valid;  /* IA32_PERF_GLOBAL_CTRL bits that are not reserved */
+    unsigned maxphyaddr;    /* CPUID.80000008H:EAX[7:0] as L1 sees it; clamped to 32..52 */
+    bool rtm;               /* CPUID.(7,0):EBX.RTM[11]: pending-debug bit 16 is defined */
+};
+
+/* Reads a VMCS12 field by its encoding (enum vmcs_field in lib/vmcs_fields.h). */
+typedef uint64_t (*vmcs12_read_fn)(void *ctx, unsigned encoding);
+/*
+ * Reads len (at most 32) bytes of L1 guest-physical memory at gpa. Returns
+ * false where no memory is: the checks then see all-ones bytes, what a read
+ * of an unbacked physical address gives on a PC. Used only for what a real
+ * VM entry reads from memory: the VTPR byte (virtual-APIC page + 80H), the
+ * first 4 bytes of the VMCS link pointer's region, and the four PDPTEs at
+ * guest CR3 when PAE paging without EPT.
+ */
+typedef bool (*vmcs12_read_gpa_fn)(void *ctx, uint64_t gpa, void *buf, unsigned len);
+
+struct vmcs12_entry_request {
+    vmcs12_read_fn read;          /* required */
+    vmcs12_read_gpa_fn read_gpa;  /* may be NULL: every memory read fails */
+    void *ctx;                    /* passed to both */
+    const struct vmcs12_caps *caps;
+    bool vmresume;                /* VMRESUME (else VMLAUNCH) */
+    bool launched;                /* VMCS12 launch state is "launched" (else "clear") */
+    uint32_t l1_interruptibility; /* L1's own interruptibility state (VMCS01 guest field) at the
+                                     instruction: bit 1, blocking by MOV SS, fails with error 26 */
+    bool l1_ia32e;                /* L1 in IA-32e mode (IA32_EFER.LMA) */
+    uint64_t vmcs12_gpa;          /* current-VMCS pointer (the link pointer must differ) */
+};
+
+/*
+ * All checks of 26.1 (the VMfailValid ones), 26.2 and 26.3.1, in the order
+ * the SDM lists them; the first failure decides the result. L1 is never in
+ * SMM, so the SMM forms of the rules are those for "outside SMM".
+ */
+struct vmcs12_check_result vmcs12_check_entry(const struct vmcs12_entry_request *rq);
+
+/* One VM-entry MSR-load entry (24.8.2, Table 24-12). */
+struct vmcs12_msr_entry {
+    uint32_t index;
+    uint32_t reserved;
+    uint64_t value;
+};
+_Static_assert(sizeof(struct vmcs12_msr_entry) == 16, "MSR-load entries are 16 bytes (SDM Table 24-12)");
+
+/*
+ * The 26.4 rules on entry number n (1 for the first) that need no WRMSR:
+ * FS/GS base (C0000100H, C0000101H), x2APIC MSRs (bits 31:8 = 000008H),
+ * SMM-only MSRs (IA32_SMM_MONITOR_CTL 9BH, IA32_SMBASE 9EH), MSRs that cannot
+ * be loaded for model-specific reasons (microcode update trigger 79H and
+ * signature 8BH, SDM Vol. 3 ch. 35), bits 63:32 not 0. CHECK_OK or
+ * CHECK_ENTRY_FAIL with EXIT_REASON_FAILED_ENTRY | 34 and qualification n.
+ */
+struct vmcs12_check_result vmcs12_check_msr_load_entry(const struct vmcs12_msr_entry *e, uint32_t n);
+
+#endif /* NESTVISOR_PURE_VMCS12_CHECK_H */
