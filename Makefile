@@ -26,7 +26,7 @@ LDFLAGS := $(ARCH_CFLAGS) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,m
 LHV_DIR := build/lhv-$(ARCH)-O$(O)
 LHV_OBJS := $(patsubst %.c,$(LHV_DIR)/%.o,$(LIB_SRCS) $(LHV_SRCS)) $(patsubst %.S,$(LHV_DIR)/%.o,$(LIB_ASM) $(LHV_ASM))
 
-.PHONY: all lhv lhv-all run test test-full unit labtest bench clean setup
+.PHONY: all lhv lhv-all run test test-full unit labtest bench fuzz clean setup
 all: lhv-all hv
 
 lhv: $(LHV_DIR)/lhv.elf
@@ -113,6 +113,10 @@ test: setup
 
 test-full: setup
 	lab/lab test --tier full
+
+# libFuzzer harnesses (clang, ASan/UBSan) over the parsers of guest-controlled data; FUZZ_SECONDS per harness
+fuzz: setup
+	$(MAKE) -C tests/fuzz run FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60)
 
 # Emulated-instruction figures (Linux bare vs under nestvisor, CPUID round trip, VM exits) -> results/bench.json
 bench: setup
