@@ -100,6 +100,16 @@ static void reinject(u32 vectoring)
     vmcs_write32(VMCS_ENTRY_INTR_INFO, vectoring & ~(1u << 12));
 }
 
+static void progress_line(struct pcpu *p, u32 reason)
+{
+    unsigned top = 0;
+    for (unsigned r = 1; r <= EXIT_REASON_MAX; r++)
+        if (p->exits[r] > p->exits[top]) top = r;
+    cprintf("progress: %llu exits (most: reason %u x%llu), this exit reason %u at rip 0x%lx cr0 0x%lx",
+            (unsigned long long)p->exits_total, top, (unsigned long long)p->exits[top], reason,
+            (unsigned long)vmcs_readnat(VMCS_GUEST_RIP), (unsigned long)vmcs_readnat(VMCS_GUEST_CR0));
+}
+
 /* Work owed to this CPU before it may enter the guest again. */
 static void before_entry(struct pcpu *p)
 {
@@ -131,6 +141,8 @@ NORETURN void vcpu_run(struct pcpu *p)
         u32 reason = full & 0xffff;
         p->exits_total++;
         if (reason <= EXIT_REASON_MAX) p->exits[reason]++;
+        if (p->exits_total >= (1u << 16) && !(p->exits_total & (p->exits_total - 1)))
+            progress_line(p, reason);  /* at 64K, 128K, 256K... exits: where is this CPU? */
         if (full & EXIT_REASON_FAILED_ENTRY) {
             handle_entry_failure(p);
             continue;
