@@ -4,7 +4,7 @@ O ?= 2
 Q ?= @
 
 LIB_SRCS := lib/format.c lib/console.c lib/mem.c lib/multiboot.c lib/acpi.c lib/vmx.c \
-            lib/vmcs_fields.c lib/trap.c lib/apic.c lib/mtrr_read.c lib/page_alloc.c lib/ept.c pure/mtrr.c
+            lib/vmcs_fields.c lib/trap.c lib/apic.c lib/mtrr_read.c lib/page_alloc.c lib/ept.c lib/vmx_host.c pure/mtrr.c
 LIB_ASM := lib/arch/isr_$(ARCH).S lib/arch/ap_trampoline.S lib/arch/vmx_entry_$(ARCH).S
 LHV_SRCS := $(wildcard lhv/*.c) $(wildcard lhv/tests/*.c)
 LHV_ASM := $(wildcard lhv/arch/$(ARCH)/*.S) $(wildcard lhv/tests/*.S)

@@ -2,6 +2,7 @@
 #include "lhv.h"
 #include "mem.h"
 #include "trap.h"
+#include "vmx_host.h"
 #include "x86.h"
 
 struct vmx_caps caps;
@@ -49,24 +50,12 @@ void lhv_global_init(void)
 
 void vmx_cpu_on(struct cpu *c)
 {
-    u64 fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
-    if (!(fc & 1)) {
-        wrmsr(MSR_IA32_FEATURE_CONTROL, fc | 1 | 4); /* lock, VMX outside SMX */
-        fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
-    }
-    if (!(fc & 4)) {
-        test_fail("vmx", "IA32_FEATURE_CONTROL 0x%llx forbids VMXON", (unsigned long long)fc);
-        panic_stop();
-    }
-    /* SDM 24.8 / A.7-A.8: CR0 and CR4 must honour the fixed bits in VMX operation. */
-    write_cr0((read_cr0() | (uintptr_t)caps.cr0_fixed0) & (uintptr_t)caps.cr0_fixed1);
-    write_cr4((read_cr4() | (uintptr_t)caps.cr4_fixed0 | CR4_VMXE) & (uintptr_t)caps.cr4_fixed1);
+    struct vmx_fixed f = { caps.cr0_fixed0, caps.cr0_fixed1, caps.cr4_fixed0, caps.cr4_fixed1 };
     c->vmxon = page_alloc(1);
     c->vmxon_pa = va_to_pa(c->vmxon);
-    *(u32 *)c->vmxon = (u32)caps.basic & 0x7fffffff;
-    enum vmx_status s = vmxon(c->vmxon_pa);
-    if (s != VMX_OK) {
-        test_fail("vmx", "VMXON failed with status %d", s);
+    enum vmx_enable_result r = vmx_enable_cpu(&f, (u32)caps.basic, c->vmxon, false);
+    if (r != VMX_ENABLED) {
+        test_fail("vmx", r == VMX_LOCKED_OFF ? "IA32_FEATURE_CONTROL forbids VMXON" : "VMXON failed");
         panic_stop();
     }
     c->vcpu.vmcs = page_alloc(1);
@@ -87,30 +76,6 @@ static u32 seg_ar(u16 sel)
     u32 ar = lar(sel);
     if (ar & 0x10) ar |= 1; /* code/data: the CPU sets 'accessed' on load; VM entry wants it */
     return ar;
-}
-
-static void write_host_state(struct cpu *c)
-{
-    vmcs_writenat(VMCS_HOST_CR0, read_cr0());
-    vmcs_writenat(VMCS_HOST_CR3, read_cr3());
-    vmcs_writenat(VMCS_HOST_CR4, read_cr4());
-    vmcs_write16(VMCS_HOST_CS_SEL, SEL_CODE);
-    vmcs_write16(VMCS_HOST_SS_SEL, SEL_DATA);
-    vmcs_write16(VMCS_HOST_DS_SEL, SEL_DATA);
-    vmcs_write16(VMCS_HOST_ES_SEL, SEL_DATA);
-    vmcs_write16(VMCS_HOST_FS_SEL, SEL_DATA);
-    vmcs_write16(VMCS_HOST_GS_SEL, SEL_DATA);
-    vmcs_write16(VMCS_HOST_TR_SEL, tss_selector(c->index));
-    vmcs_writenat(VMCS_HOST_FS_BASE, 0);
-    vmcs_writenat(VMCS_HOST_GS_BASE, 0);
-    vmcs_writenat(VMCS_HOST_TR_BASE, tss_base(c->index));
-    vmcs_writenat(VMCS_HOST_GDTR_BASE, gdt_base());
-    vmcs_writenat(VMCS_HOST_IDTR_BASE, idt_base());
-    vmcs_write32(VMCS_HOST_IA32_SYSENTER_CS, 0);
-    vmcs_writenat(VMCS_HOST_IA32_SYSENTER_ESP, 0);
-    vmcs_writenat(VMCS_HOST_IA32_SYSENTER_EIP, 0);
-    vmcs_writenat(VMCS_HOST_RIP, (uintptr_t)vmx_exit_label);
-    if (has_exit(EXIT_LOAD_EFER)) vmcs_write64(VMCS_HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
 }
 
 #define GUEST_SEG(S, sel, base, limit, ar)                 \
@@ -201,7 +166,7 @@ void vcpu_reset(struct cpu *c, void (*fn)(uintptr_t), uintptr_t arg)
     v->launched = false;
     memset(&v->regs, 0, sizeof v->regs);
     write_controls(c);
-    write_host_state(c);
+    vmcs_write_host_state(c->index, 0, has_exit(EXIT_LOAD_EFER), false);
     write_guest_state(c);
     vmcs_write_guest_start(c, fn, arg);
 }

@@ -3,6 +3,7 @@
 #include "mem.h"
 #include "page_alloc.h"
 #include "trap.h"
+#include "vmx_host.h"
 #include "x86.h"
 
 struct vmx_caps caps;
@@ -30,50 +31,16 @@ void vmx_read_caps(void)
 
 void vmx_cpu_on(struct pcpu *p)
 {
-    u64 fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
-    if (!(fc & 1)) {
-        wrmsr(MSR_IA32_FEATURE_CONTROL, fc | 5);
-        fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
-    }
-    if (!(fc & 4)) PANIC("IA32_FEATURE_CONTROL 0x%llx forbids VMXON", (unsigned long long)fc);
-    write_cr0((read_cr0() | caps.cr0_fixed0) & caps.cr0_fixed1);
-    uintptr_t cr4 = read_cr4() | caps.cr4_fixed0 | CR4_VMXE;
-    if (cpuid(1, 0).ecx & BIT(26)) cr4 |= BIT(18); /* OSXSAVE: XSETBV for the guest runs here */
-    write_cr4(cr4 & caps.cr4_fixed1);
+    struct vmx_fixed f = { caps.cr0_fixed0, caps.cr0_fixed1, caps.cr4_fixed0, caps.cr4_fixed1 };
     void *region = page_alloc(1);
-    *(u32 *)region = (u32)caps.basic & 0x7fffffff;
-    enum vmx_status s = vmxon(va_to_pa(region));
-    if (s != VMX_OK) PANIC("VMXON failed: status %d", s);
+    enum vmx_enable_result r = vmx_enable_cpu(&f, (u32)caps.basic, region, true);
+    if (r == VMX_LOCKED_OFF) PANIC("IA32_FEATURE_CONTROL forbids VMXON (BIOS: enable VT-x)");
+    if (r != VMX_ENABLED) PANIC("VMXON failed");
     p->vmcs01 = page_alloc(1);
     p->vmcs01_pa = va_to_pa(p->vmcs01);
     p->apic_scratch = page_alloc(1);
     p->vmxon_pa = va_to_pa(region);
     __atomic_store_n(&p->vmxon, region, __ATOMIC_RELEASE);
-}
-
-static void write_host_state(struct pcpu *p)
-{
-    vmcs_writenat(VMCS_HOST_CR0, read_cr0());
-    vmcs_writenat(VMCS_HOST_CR3, read_cr3());
-    vmcs_writenat(VMCS_HOST_CR4, read_cr4());
-    vmcs_write16(VMCS_HOST_CS_SEL, SEL_CODE);
-    vmcs_write16(VMCS_HOST_SS_SEL, SEL_DATA);
-    vmcs_write16(VMCS_HOST_DS_SEL, SEL_DATA);
-    vmcs_write16(VMCS_HOST_ES_SEL, SEL_DATA);
-    vmcs_write16(VMCS_HOST_FS_SEL, 0);
-    vmcs_write16(VMCS_HOST_GS_SEL, 0);
-    vmcs_write16(VMCS_HOST_TR_SEL, tss_selector(p->index));
-    vmcs_writenat(VMCS_HOST_FS_BASE, 0);
-    vmcs_writenat(VMCS_HOST_GS_BASE, (uintptr_t)p); /* this_pcpu() keeps working after exits */
-    vmcs_writenat(VMCS_HOST_TR_BASE, tss_base(p->index));
-    vmcs_writenat(VMCS_HOST_GDTR_BASE, gdt_base());
-    vmcs_writenat(VMCS_HOST_IDTR_BASE, idt_base());
-    vmcs_write32(VMCS_HOST_IA32_SYSENTER_CS, 0);
-    vmcs_writenat(VMCS_HOST_IA32_SYSENTER_ESP, 0);
-    vmcs_writenat(VMCS_HOST_IA32_SYSENTER_EIP, 0);
-    vmcs_writenat(VMCS_HOST_RIP, (uintptr_t)vmx_exit_label);
-    vmcs_write64(VMCS_HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
-    vmcs_write64(VMCS_HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
 }
 
 /* SDM 25.6-25.8; values from the capability MSRs (SDM A.3-A.5) and explicit wants. */
@@ -115,7 +82,7 @@ void vmcs01_setup(struct pcpu *p)
     PANIC_ON(vmptrld(p->vmcs01_pa) != VMX_OK);
     p->launched = false;
     write_controls(p);
-    write_host_state(p);
+    vmcs_write_host_state(p->index, (uintptr_t)p, true, true); /* GS base: this_pcpu() after exits */
 }
 
 #define SEG(S, sel, base, limit, ar)                     \
