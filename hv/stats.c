@@ -31,6 +31,7 @@ void stats_print(const char *why)
         all += p->exits_total;
     }
     cprintf("NESTVISOR-EXITS total=%llu", (unsigned long long)all);
+    console_drain(); /* the guest's next write may end the emulator: let the UART empty first */
 }
 
 void vm_report_and_end(const char *fmt, ...)
