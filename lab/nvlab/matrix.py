@@ -94,6 +94,15 @@ def run_rows(rows, jobs=2, out=print, results_root=None):
                 if list(cmd) in run.plan(*r)[0]:
                     failed_builds.setdefault(id(r), 'build failed: ' + str(e).split('\n')[0])
             out(str(e))
+    linux_rows = [r for r in rows if id(r) not in failed_builds and
+                  any(e['kind'] == 'linux' for e in run.plan(*r)[1])]
+    if linux_rows:                    # Debian kernel + initramfs, fetched once (not by make)
+        try:
+            run.build_linux_if_needed(run.plan(*linux_rows[0])[1])
+        except Exception as e:        # noqa: BLE001 - any fetch/unpack error fails those rows
+            for r in linux_rows:
+                failed_builds.setdefault(id(r), 'Linux guest build failed: %s' % e)
+            out('Linux guest build failed: %s' % e)
     lock = threading.Lock()
     passed = failed = 0
 
