@@ -53,7 +53,8 @@ void handle_xsetbv(struct pcpu *p)
     struct cpuid_regs x = cpuid(0xd, 0);
     u64 supported = ((u64)x.edx << 32) | x.eax;
     bool xsave = cpuid(1, 0).ecx & BIT(26);
-    if (!xsave || !(vmcs_readnat(VMCS_CR4_READ_SHADOW) & BIT(18))) { inject_ud(); return; }
+    /* CR4.OSXSAVE is guest-owned (not in the CR4 mask): the guest value, not the read shadow */
+    if (!xsave || !(vmcs_readnat(VMCS_GUEST_CR4) & BIT(18))) { inject_ud(); return; }
     if ((u32)p->regs.cx != 0 || !(v & 1) || (v & ~supported) || ((v & 4) && !(v & 2))) { inject_gp0(); return; }
     __asm__ __volatile__("xsetbv" : : "c"(0), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
     skip_instruction();
