@@ -54,12 +54,12 @@ def bench(profile='hp2540p', opt=3, out=print, jobs=2):
     recs = {}
 
     def one(name, o):
-        scn = scenarios.get(name)
+        scn = scenarios.BY_NAME[name]
         recs[name] = run.run_one(scn, profile, 'amd64', o, quiet_build=True)
         out('%s: %s in %.0fs (%s ticks)' % (name, recs[name]['verdict'].upper(), recs[name]['wall_s'], recs[name]['icount']))
 
     for name, o, _ in rows:     # build sequentially (make must not race itself)
-        cmds, entries = run.plan(scenarios.get(name), profile, 'amd64', o)
+        cmds, entries = run.plan(scenarios.BY_NAME[name], profile, 'amd64', o)
         run.build.make(cmds, quiet=True)
         run.build_linux_if_needed(entries)
     threads = []
