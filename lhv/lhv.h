@@ -50,7 +50,6 @@ struct vcpu {
 };
 
 /* ---- per-CPU state; the base of every stack points at its owner ---- */
-#define GUEST_STACKS 1
 struct cpu {
     unsigned index;
     u32 apic_id;

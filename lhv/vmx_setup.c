@@ -78,14 +78,6 @@ static u32 seg_ar(u16 sel)
     return ar;
 }
 
-#define GUEST_SEG(S, sel, base, limit, ar)                 \
-    do {                                                  \
-        vmcs_write16(VMCS_GUEST_##S##_SEL, sel);          \
-        vmcs_writenat(VMCS_GUEST_##S##_BASE, base);       \
-        vmcs_write32(VMCS_GUEST_##S##_LIMIT, limit);      \
-        vmcs_write32(VMCS_GUEST_##S##_AR, ar);            \
-    } while (0)
-
 static void write_guest_state(struct cpu *c)
 {
     vmcs_writenat(VMCS_GUEST_CR0, read_cr0());
@@ -94,14 +86,14 @@ static void write_guest_state(struct cpu *c)
     vmcs_writenat(VMCS_CR0_READ_SHADOW, read_cr0());
     vmcs_writenat(VMCS_CR4_READ_SHADOW, read_cr4());
     u32 code_ar = seg_ar(SEL_CODE), data_ar = seg_ar(SEL_DATA);
-    GUEST_SEG(CS, SEL_CODE, 0, 0xffffffff, code_ar);
-    GUEST_SEG(SS, SEL_DATA, 0, 0xffffffff, data_ar);
-    GUEST_SEG(DS, SEL_DATA, 0, 0xffffffff, data_ar);
-    GUEST_SEG(ES, SEL_DATA, 0, 0xffffffff, data_ar);
-    GUEST_SEG(FS, SEL_DATA, 0, 0xffffffff, data_ar);
-    GUEST_SEG(GS, SEL_DATA, 0, 0xffffffff, data_ar);
-    GUEST_SEG(TR, tss_selector(c->index), tss_base(c->index), 103, lar(tss_selector(c->index)));
-    GUEST_SEG(LDTR, 0, 0, 0, 0x10000); /* unusable */
+    VMCS_WRITE_GUEST_SEG(CS, SEL_CODE, 0, 0xffffffff, code_ar);
+    VMCS_WRITE_GUEST_SEG(SS, SEL_DATA, 0, 0xffffffff, data_ar);
+    VMCS_WRITE_GUEST_SEG(DS, SEL_DATA, 0, 0xffffffff, data_ar);
+    VMCS_WRITE_GUEST_SEG(ES, SEL_DATA, 0, 0xffffffff, data_ar);
+    VMCS_WRITE_GUEST_SEG(FS, SEL_DATA, 0, 0xffffffff, data_ar);
+    VMCS_WRITE_GUEST_SEG(GS, SEL_DATA, 0, 0xffffffff, data_ar);
+    VMCS_WRITE_GUEST_SEG(TR, tss_selector(c->index), tss_base(c->index), 103, lar(tss_selector(c->index)));
+    VMCS_WRITE_GUEST_SEG(LDTR, 0, 0, 0, 0x10000); /* unusable */
     vmcs_writenat(VMCS_GUEST_GDTR_BASE, gdt_base());
     vmcs_write32(VMCS_GUEST_GDTR_LIMIT, (SEL_TSS0 + GDT_MAX_CPUS * GDT_TSS_SLOT) - 1);
     vmcs_writenat(VMCS_GUEST_IDTR_BASE, idt_base());

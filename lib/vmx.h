@@ -96,6 +96,15 @@ void vmcs_write_checked(unsigned enc, u64 val);
 #define vmcs_write64(f, v)  (VMCS_WIDTH_CHECK(f, VMCS_W64), vmcs_write_checked(f, (u64)(v)))
 #define vmcs_writenat(f, v) (VMCS_WIDTH_CHECK(f, VMCS_WNAT), vmcs_write_checked(f, (uintptr_t)(v)))
 
+/* One guest segment register (selector, base, limit, access rights; SDM 25.4.1). */
+#define VMCS_WRITE_GUEST_SEG(S, sel, base, limit, ar)        \
+    do {                                                    \
+        vmcs_write16(VMCS_GUEST_##S##_SEL, sel);            \
+        vmcs_writenat(VMCS_GUEST_##S##_BASE, base);         \
+        vmcs_write32(VMCS_GUEST_##S##_LIMIT, limit);        \
+        vmcs_write32(VMCS_GUEST_##S##_AR, ar);              \
+    } while (0)
+
 /* Print every field of the current VMCS as "VMCS <name> 0x<enc> = 0x<val>" between
  * VMCS-DUMP BEGIN/END markers (lab/lab vmcs-diff reads them). */
 void vmcs_dump(const char *label);

@@ -90,9 +90,7 @@ static void start_aps(void)
 /* Called by the SIPI emulation when INIT_SMP=0: the AP is started now, on the guest's demand. */
 void hv_start_ap_lazily(struct pcpu *p)
 {
-    uintptr_t stack = p->stack_top - STACK_SIZE;
     smp_start_ap(p->apic_id, (u32)(uintptr_t)ap_entry32, (u32)p->stack_top, hv_low_base);
-    (void)stack;
 }
 
 static void detect_level(void)

@@ -44,19 +44,28 @@ void e820_install_stub(void)
     cprintf("INT 15h hooked at %04x:0000 (BIOS handler %04x:%04x)", base >> 4, orig[1], orig[0]);
 }
 
-/* INT 15h, AX=E820 (ACPI 6.x 15.1): EBX continuation, ECX buffer size, EDX 'SMAP', ES:DI buffer. */
+/* A guest-physical range nestvisor may touch for the guest: real RAM below 1 MiB + 64 KiB
+ * (all a real-mode caller can address) and never nestvisor's own region. */
+static bool realmode_range_ok(uintptr_t a, uintptr_t len)
+{
+    return a + len <= 0x110000 && !(a < HV_END && a + len > HV_BASE);
+}
+
+/* INT 15h, AX=E820 (ACPI 6.x 15.1): EBX continuation, ECX buffer size, EDX 'SMAP', ES:DI buffer.
+ * Real mode only (the stub is an IVT handler); linear = physical there. */
 static void e820_query(struct pcpu *p)
 {
     u32 idx = (u32)p->regs.bx, size = (u32)p->regs.cx;
     uintptr_t ss = vmcs_readnat(VMCS_GUEST_SS_BASE), sp = vmcs_readnat(VMCS_GUEST_RSP) & 0xffff;
-    volatile u16 *flags = (volatile u16 *)(ss + sp + 4); /* IRET frame: IP, CS, FLAGS */
-    if ((u32)p->regs.dx != 0x534d4150 || idx >= vm.e820_count || size < 20) {
+    uintptr_t fl = ss + sp + 4; /* IRET frame: IP, CS, FLAGS */
+    uintptr_t buf = vmcs_readnat(VMCS_GUEST_ES_BASE) + (p->regs.di & 0xffff);
+    if (!realmode_range_ok(fl, 2)) { inject_exception(12, false, 0); return; } /* #SS as a bad stack would */
+    volatile u16 *flags = (volatile u16 *)fl;
+    if ((u32)p->regs.dx != 0x534d4150 || idx >= vm.e820_count || size < 20 || !realmode_range_ok(buf, 24)) {
         p->regs.ax = (p->regs.ax & ~0xff00ul) | 0x8600; /* AH = 86h: unsupported */
         *flags |= 1;
         return;
     }
-    uintptr_t buf = vmcs_readnat(VMCS_GUEST_ES_BASE) + (p->regs.di & 0xffff);
-    if (buf >= HV_BASE - 24 && buf < HV_END) { *flags |= 1; return; } /* never write into nestvisor */
     memcpy((void *)buf, &vm.e820[idx], 20);
     u32 written = 20;
     if (size >= 24) { *(volatile u32 *)(buf + 20) = 1; written = 24; } /* extended attributes: enabled */
@@ -69,7 +78,8 @@ static void e820_query(struct pcpu *p)
 void handle_vmcall(struct pcpu *p)
 {
     uintptr_t lin = vmcs_readnat(VMCS_GUEST_CS_BASE) + vmcs_readnat(VMCS_GUEST_RIP);
-    if (lin == vm.e820_stub && (u32)p->regs.ax == 0xe820) {
+    bool real = !(vmcs_readnat(VMCS_GUEST_CR0) & 1);
+    if (real && lin == vm.e820_stub && (u32)p->regs.ax == 0xe820) {
         e820_query(p);
         skip_instruction();
         return;

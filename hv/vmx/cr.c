@@ -28,7 +28,10 @@ static void load_pdptes(void)
 {
     uintptr_t cr0 = vmcs_readnat(VMCS_GUEST_CR0), cr4 = vmcs_readnat(VMCS_GUEST_CR4);
     if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA)) return;
-    const u64 *pdpt = (const u64 *)(vmcs_readnat(VMCS_GUEST_CR3) & 0xffffffe0u);
+    uintptr_t pa = vmcs_readnat(VMCS_GUEST_CR3) & 0xffffffe0u;
+    /* the guest sees the decoy page where nestvisor lives (EPT01); never read L0 memory for it */
+    const u64 *pdpt = (pa >= HV_BASE && pa < HV_END) ? (const u64 *)((uintptr_t)vm.decoy_page + (pa & 0xfe0))
+                                                     : (const u64 *)pa;
     vmcs_write64(VMCS_GUEST_PDPTE0, pdpt[0]);
     vmcs_write64(VMCS_GUEST_PDPTE1, pdpt[1]);
     vmcs_write64(VMCS_GUEST_PDPTE2, pdpt[2]);

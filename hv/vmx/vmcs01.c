@@ -85,14 +85,6 @@ void vmcs01_setup(struct pcpu *p)
     vmcs_write_host_state(p->index, (uintptr_t)p, true, true); /* GS base: this_pcpu() after exits */
 }
 
-#define SEG(S, sel, base, limit, ar)                     \
-    do {                                                \
-        vmcs_write16(VMCS_GUEST_##S##_SEL, sel);        \
-        vmcs_writenat(VMCS_GUEST_##S##_BASE, base);     \
-        vmcs_write32(VMCS_GUEST_##S##_LIMIT, limit);    \
-        vmcs_write32(VMCS_GUEST_##S##_AR, ar);          \
-    } while (0)
-
 /* A CPU as after reset (SDM 9.1.1, Table 9-1), in real mode at cs:rip (LAB.md: the
  * state Bochs accepts with unrestricted guest). */
 void guest_state_realmode(u16 cs, u32 rip, u32 rdx)
@@ -105,14 +97,14 @@ void guest_state_realmode(u16 cs, u32 rip, u32 rdx)
     vmcs_writenat(VMCS_GUEST_CR3, 0);
     vmcs_writenat(VMCS_GUEST_CR4, CR4_VMXE);
     vmcs_writenat(VMCS_CR4_READ_SHADOW, 0);
-    SEG(CS, cs, (u32)cs << 4, 0xffff, 0x9b);
-    SEG(SS, 0, 0, 0xffff, 0x93);
-    SEG(DS, 0, 0, 0xffff, 0x93);
-    SEG(ES, 0, 0, 0xffff, 0x93);
-    SEG(FS, 0, 0, 0xffff, 0x93);
-    SEG(GS, 0, 0, 0xffff, 0x93);
-    SEG(TR, 0, 0, 0xffff, 0x8b);
-    SEG(LDTR, 0, 0, 0xffff, 0x82);
+    VMCS_WRITE_GUEST_SEG(CS, cs, (u32)cs << 4, 0xffff, 0x9b);
+    VMCS_WRITE_GUEST_SEG(SS, 0, 0, 0xffff, 0x93);
+    VMCS_WRITE_GUEST_SEG(DS, 0, 0, 0xffff, 0x93);
+    VMCS_WRITE_GUEST_SEG(ES, 0, 0, 0xffff, 0x93);
+    VMCS_WRITE_GUEST_SEG(FS, 0, 0, 0xffff, 0x93);
+    VMCS_WRITE_GUEST_SEG(GS, 0, 0, 0xffff, 0x93);
+    VMCS_WRITE_GUEST_SEG(TR, 0, 0, 0xffff, 0x8b);
+    VMCS_WRITE_GUEST_SEG(LDTR, 0, 0, 0xffff, 0x82);
     vmcs_writenat(VMCS_GUEST_GDTR_BASE, 0);
     vmcs_write32(VMCS_GUEST_GDTR_LIMIT, 0xffff);
     vmcs_writenat(VMCS_GUEST_IDTR_BASE, 0);
