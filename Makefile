@@ -53,11 +53,11 @@ $(LHV_DIR)/%.o: %.S
 HV_BASE ?= 0x10000000
 INIT_SMP ?= 1
 HV_DIR := build/hv-O$(O)$(if $(filter 0x10000000,$(HV_BASE)),,-$(HV_BASE))$(if $(filter 1,$(INIT_SMP)),,-nosmp)
-HV_SRCS := $(LIB_SRCS) pure/e820.c $(shell find hv -name '*.c')
+HV_SRCS := $(LIB_SRCS) pure/e820.c pure/vmx_operand.c pure/vmcs12_check.c pure/guest_paging.c $(shell find hv -name '*.c')
 HV_ASMS := lib/arch/isr_amd64.S lib/arch/ap_trampoline.S lib/arch/vmx_entry_amd64.S $(shell find hv -name '*.S')
 HV_CFLAGS := -m64 -mno-red-zone -mcmodel=small -O$(O) -g -std=gnu11 -ffreestanding -fno-pic -fno-pie \
           -fno-stack-protector -fno-builtin -mgeneral-regs-only -fno-omit-frame-pointer -fno-common \
-          -Wall -Wextra -Werror -Wno-address-of-packed-member -Ilib -Ihv -DHV_BASE=$(HV_BASE)ull -DINIT_SMP=$(INIT_SMP)
+          -Wall -Wextra -Werror -Wno-address-of-packed-member -I. -Ilib -Ihv -DHV_BASE=$(HV_BASE)ull -DINIT_SMP=$(INIT_SMP)
 HV_OBJS := $(patsubst %.c,$(HV_DIR)/%.o,$(HV_SRCS)) $(patsubst %.S,$(HV_DIR)/%.o,$(HV_ASMS))
 
 .PHONY: hv

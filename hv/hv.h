@@ -9,6 +9,7 @@
 #include "vmx.h"
 #include "vmx_entry.h"
 #include "../pure/mtrr.h"
+#include "nested/nested.h"
 
 /* ---- build options (Makefile: HV_BASE, INIT_SMP) ---- */
 #ifndef HV_BASE
@@ -53,6 +54,7 @@ struct pcpu {
     u64 ept_generation;                /* EPT01 changes seen (INVEPT when behind) */
     u64 exits[EXIT_REASON_MAX + 1];
     u64 exits_total;
+    struct nested nested;              /* L1's VMX (hv/nested) */
 };
 
 /* Body of nestvisor's long wait loops. Not PAUSE: on Bochs 2.7 a CPU spinning on PAUSE in
@@ -136,6 +138,9 @@ void stats_print(const char *why);
 typedef void (*exit_handler_fn)(struct pcpu *p);
 void handle_cpuid(struct pcpu *p);
 void handle_rdmsr(struct pcpu *p);
+int guest_rdmsr(struct pcpu *p, u32 msr, u64 *v);   /* 0 or the vector the access raises */
+int guest_wrmsr(struct pcpu *p, u32 msr, u64 v);
+void guest_load_pdptes(void);                       /* PAE without long mode: VMCS PDPTEs from CR3 */
 void handle_wrmsr(struct pcpu *p);
 void handle_cr_access(struct pcpu *p);
 void handle_io(struct pcpu *p);

@@ -28,6 +28,12 @@ void stats_print(const char *why)
                 n += nv_snprintf(line + n, sizeof line - n, " %s=%llu", reason_names[r] ? reason_names[r] : "?",
                                  (unsigned long long)p->exits[r]);
         cprintf("%s", line);
+        const struct nested *nn = &p->nested;
+        if (nn->entries)
+            cprintf("  cpu %u nested: %llu L2 entries, %llu exits reflected to L1, %llu handled by L0, EPT02 %llu fills %llu resets",
+                    c, (unsigned long long)nn->entries, (unsigned long long)nn->reflected,
+                    (unsigned long long)nn->l0_handled, (unsigned long long)nn->ept02_fills,
+                    (unsigned long long)nn->ept02_resets);
         all += p->exits_total;
     }
     cprintf("NESTVISOR-EXITS total=%llu", (unsigned long long)all);

@@ -50,6 +50,7 @@ static void cpu_start(struct pcpu *p)
     vmx_cpu_on(p);
     ept01_cpu_init(p);
     vmcs01_setup(p);
+    nested_cpu_init(p);
 }
 
 void hv_ap_main(void)
@@ -161,6 +162,8 @@ void hv_main(u32 magic, u32 mb_info_pa)
     vmx_cpu_on(bsp);
     ept01_cpu_init(bsp);
     vmcs01_setup(bsp);
+    nested_caps_init();    /* probes the fields of the current VMCS (VMCS01) */
+    nested_cpu_init(bsp);
     e820_install_stub();
     memcpy(phys_ptr(0x7c00), vm.bootsector, 512);
     guest_state_realmode(0, 0x7c00, vm.boot_drive);

@@ -90,6 +90,9 @@ void handle_vmcall(struct pcpu *p)
         skip_instruction();
         return;
     }
-    /* Without VMX offered, VMCALL is #UD as on a CPU outside VMX operation (SDM 31.3). */
-    inject_ud();
+    /* SDM 31.3 VMCALL: #UD outside VMX operation; in L1's VMX root operation #GP(0) at
+     * CPL > 0, else VMfail(1) (no dual-monitor treatment is offered). */
+    if (!p->nested.vmxon) { inject_ud(); return; }
+    if ((vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3) { inject_gp0(); return; }
+    vmx_fail(p, VMXERR_VMCALL_IN_ROOT);
 }

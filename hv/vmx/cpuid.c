@@ -1,4 +1,4 @@
-/* cpuid.c - CPUID for the guest: the CPU's answer, VMX hidden, plus nestvisor's hypervisor leaves */
+/* cpuid.c - CPUID for the guest: the CPU's answer (VMX offered: hv/nested emulates it), plus nestvisor's hypervisor leaves */
 #include "hv.h"
 #include "mem.h"
 #include "x86.h"
@@ -18,8 +18,7 @@ void handle_cpuid(struct pcpu *p)
     } else {
         r = cpuid(leaf, sub);
         if (leaf == 1) {
-            r.ecx &= ~BIT(5);  /* VMX: not offered to the guest (yet) */
-            r.ecx |= BIT(31);  /* a hypervisor is present */
+            r.ecx |= BIT(31);  /* a hypervisor is present; VMX (bit 5) stays: L1 gets nested VMX */
         }
         /* CPUID.06H (APERF/MPERF, ECX[0]) passes through: the MSRs are not intercepted. */
     }

@@ -1,6 +1,7 @@
-/* cr.c - MOV to CR0/CR4 and LMSW for the bits nestvisor owns (CR0.NE, CR4.VMXE) (SDM 27.1.3, 28.3) */
+/* cr.c - MOV to CR0/CR4 and LMSW for the bits nestvisor owns (CR0.NE, CR4.VMXE, and in L1's VMX operation its fixed bits) (SDM 27.1.3, 28.3) */
 #include "hv.h"
 #include "x86.h"
+#include "nested/nested.h"
 
 static uintptr_t gpr_value(struct pcpu *p, unsigned n)
 {
@@ -24,7 +25,7 @@ static void update_lma(uintptr_t old_cr0, uintptr_t new_cr0)
 }
 
 /* PAE paging without long mode takes its PDPTEs from the VMCS on entry (SDM 26.3.2.4). */
-static void load_pdptes(void)
+void guest_load_pdptes(void)
 {
     uintptr_t cr0 = vmcs_readnat(VMCS_GUEST_CR0), cr4 = vmcs_readnat(VMCS_GUEST_CR4);
     if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA)) return;
@@ -43,20 +44,23 @@ static void guest_write_cr0(uintptr_t v)
     uintptr_t old = vmcs_readnat(VMCS_GUEST_CR0);
     if ((v & CR0_PG) && !(v & CR0_PE)) { inject_gp0(); return; }     /* SDM 2.5 */
     if ((v & CR0_NW) && !(v & CR0_CD)) { inject_gp0(); return; }
+    /* in VMX operation CR0 must keep the bits IA32_VMX_CR0_FIXED0 fixes (SDM 24.8) */
+    if (this_pcpu()->nested.vmxon && (v & caps.cr0_fixed0) != caps.cr0_fixed0) { inject_gp0(); return; }
     vmcs_writenat(VMCS_CR0_READ_SHADOW, v);
     vmcs_writenat(VMCS_GUEST_CR0, v | CR0_NE);
     update_lma(old, v);
-    load_pdptes();
+    guest_load_pdptes();
     skip_instruction();
 }
 
 static void guest_write_cr4(uintptr_t v)
 {
-    if (v & CR4_VMXE) { inject_gp0(); return; } /* VMX is not offered: CR4.VMXE is reserved */
     if (v & ~(uintptr_t)caps.cr4_fixed1) { inject_gp0(); return; }
+    /* SDM 24.8: CR4.VMXE cannot be cleared in VMX operation */
+    if (this_pcpu()->nested.vmxon && !(v & CR4_VMXE)) { inject_gp0(); return; }
     vmcs_writenat(VMCS_CR4_READ_SHADOW, v);
     vmcs_writenat(VMCS_GUEST_CR4, v | CR4_VMXE);
-    load_pdptes();
+    guest_load_pdptes();
     skip_instruction();
 }
 
@@ -74,4 +78,16 @@ void handle_cr_access(struct pcpu *p)
     }
     cprintf("unexpected CR access exit: qualification 0x%lx", (unsigned long)q);
     vm_report_and_end("FAIL unexpected CR access");
+}
+
+/* L1 enters or leaves VMX operation: while in it, L0 also owns CR0's fixed-1 bits (PE,
+ * PG under unrestricted guest would otherwise be L1's to clear without an exit). */
+void nested_l1_vmx_mode(struct pcpu *p, bool on)
+{
+    (void)p;
+    uintptr_t mask = vmcs_readnat(VMCS_CR0_GUEST_HOST_MASK);
+    uintptr_t visible = (vmcs_readnat(VMCS_GUEST_CR0) & ~mask) | (vmcs_readnat(VMCS_CR0_READ_SHADOW) & mask);
+    uintptr_t want = CR0_NE | (on ? (uintptr_t)caps.cr0_fixed0 & (CR0_PE | CR0_PG) : 0);
+    vmcs_writenat(VMCS_CR0_READ_SHADOW, visible);
+    vmcs_writenat(VMCS_CR0_GUEST_HOST_MASK, want);
 }

@@ -3,6 +3,7 @@
 #include "page_alloc.h"
 #include "trap.h"
 #include "x86.h"
+#include "nested/nested.h"
 
 #define MSR_BIOS_UPDT_TRIG 0x79
 #define MSR_IA32_MPERF 0xe7
@@ -53,15 +54,15 @@ static u64 *guest_mtrr_slot(u32 msr)
 
 static u64 edx_eax(struct pcpu *p) { return ((u64)(u32)p->regs.dx << 32) | (u32)p->regs.ax; }
 
-void handle_rdmsr(struct pcpu *p)
+/* RDMSR as L0 lets its guest see it: 0, or the exception vector the read raises. */
+int guest_rdmsr(struct pcpu *p, u32 msr, u64 *out)
 {
-    u32 msr = (u32)p->regs.cx;
+    (void)p;
     u64 v = 0;
     if (msr >= MSR_IA32_VMX_BASIC && msr <= 0x491) {
-        inject_gp0(); /* no VMX offered: the VMX MSRs do not exist (SDM Vol. 4, 2.1) */
-        return;
-    }
-    if (msr == MSR_IA32_MPERF || msr == MSR_IA32_APERF) {
+        /* the VMX capabilities offered to L1 (hv/nested/caps.c) */
+        if (!nested_rdmsr(msr, &v)) return 13;
+    } else if (msr == MSR_IA32_MPERF || msr == MSR_IA32_APERF) {
         /* CPUID.06H:ECX[0] stays visible (the reference hid it). Where the CPU advertises
          * the counters but does not implement them (Bochs 2.7: #GP, or 0 when told to
          * ignore unknown MSRs), nestvisor counts them itself: both advance with the TSC,
@@ -72,17 +73,25 @@ void handle_rdmsr(struct pcpu *p)
             v = rdtsc();
         }
     } else if (msr == MSR_IA32_FEATURE_CONTROL) {
-        v = rdmsr(msr) & ~(u64)0x6; /* lock kept, VMX enable bits hidden */
+        v = rdmsr(msr); /* locked with VMX outside SMX enabled: L1 may VMXON */
     } else if (guest_mtrr_slot(msr)) {
         v = *guest_mtrr_slot(msr);
     } else {
         int f = rdmsr_safe(msr, &v);
         if (f) {
             LOG_RL("guest RDMSR 0x%x faults on the CPU (vector %d): injected", msr, f);
-            inject_exception((u8)f, f == 13, 0);
-            return;
+            return f;
         }
     }
+    *out = v;
+    return 0;
+}
+
+void handle_rdmsr(struct pcpu *p)
+{
+    u64 v = 0;
+    int f = guest_rdmsr(p, (u32)p->regs.cx, &v);
+    if (f) { inject_exception((u8)f, f == 13, 0); return; }
     p->regs.ax = (u32)v;
     p->regs.dx = (u32)(v >> 32);
     skip_instruction();
@@ -103,38 +112,28 @@ static bool mtrr_write_valid(u32 msr, u64 v)
     return true;
 }
 
-void handle_wrmsr(struct pcpu *p)
+/* WRMSR as L0 lets its guest do it (also VMCS12's MSR-load lists): 0 or the vector. */
+int guest_wrmsr(struct pcpu *p, u32 msr, u64 v)
 {
-    u32 msr = (u32)p->regs.cx;
-    u64 v = edx_eax(p);
     u64 *slot = guest_mtrr_slot(msr);
     if (msr == MSR_X2APIC_ICR) {
         apic_icr_write(p, (u32)v, (u32)(v >> 32), true);
     } else if (slot || msr == MSR_IA32_MTRRCAP) {
         /* virtual MTRRs (SDM 12.11): invalid values #GP as on the CPU; a change retypes EPT01 */
-        if (!slot || !mtrr_write_valid(msr, v)) {
-            inject_gp0();
-            return;
-        }
+        if (!slot || !mtrr_write_valid(msr, v)) return 13;
         if (*slot != v) {
             *slot = v;
             ept01_mtrr_changed();
         }
     } else if (msr == MSR_IA32_EFER) {
         /* SDM 2.2.1: reserved bits #GP; LMA is the CPU's, not the writer's */
-        if (v & ~(u64)(BIT(0) | EFER_LME | EFER_LMA | EFER_NXE | BIT(14) | BIT(15))) {
-            inject_gp0();
-            return;
-        }
+        if (v & ~(u64)(BIT(0) | EFER_LME | EFER_LMA | EFER_NXE | BIT(14) | BIT(15))) return 13;
         u64 old = vmcs_read64(VMCS_GUEST_IA32_EFER);
         vmcs_write64(VMCS_GUEST_IA32_EFER, (v & ~EFER_LMA) | (old & EFER_LMA));
     } else if (msr == MSR_IA32_PAT) {
         for (int i = 0; i < 8; i++) {
             u8 t = (u8)(v >> (8 * i));
-            if (t == 2 || t == 3 || t > 7) { /* SDM 12.12.2: reserved encodings #GP */
-                inject_gp0();
-                return;
-            }
+            if (t == 2 || t == 3 || t > 7) return 13; /* SDM 12.12.2: reserved encodings #GP */
         }
         vmcs_write64(VMCS_GUEST_IA32_PAT, v);
     } else if (msr == MSR_BIOS_UPDT_TRIG) {
@@ -146,17 +145,22 @@ void handle_wrmsr(struct pcpu *p)
             v |= BIT(11);
         }
         int f = wrmsr_safe(msr, v);
-        if (f) { inject_exception((u8)f, f == 13, 0); return; }
+        if (f) return f;
     } else if (msr == MSR_IA32_FEATURE_CONTROL || (msr >= MSR_IA32_VMX_BASIC && msr <= 0x491)) {
-        inject_gp0(); /* locked / read-only */
-        return;
+        return 13; /* locked / read-only */
     } else {
         int f = wrmsr_safe(msr, v);
         if (f) {
             LOG_RL("guest WRMSR 0x%x = 0x%llx faults on the CPU (vector %d): injected", msr, (unsigned long long)v, f);
-            inject_exception((u8)f, f == 13, 0);
-            return;
+            return f;
         }
     }
+    return 0;
+}
+
+void handle_wrmsr(struct pcpu *p)
+{
+    int f = guest_wrmsr(p, (u32)p->regs.cx, edx_eax(p));
+    if (f) { inject_exception((u8)f, f == 13, 0); return; }
     skip_instruction();
 }

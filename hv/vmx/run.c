@@ -17,14 +17,6 @@ static void handle_invd(struct pcpu *p)
     skip_instruction();
 }
 
-/* VMX instructions: nestvisor offers no VMX to its guest yet, so they are #UD as on a
- * CPU without VMX (SDM 31.3: VMXON #UD if CPUID.1:ECX.VMX = 0 / CR4.VMXE = 0). */
-static void handle_vmx_insn(struct pcpu *p)
-{
-    (void)p;
-    inject_ud();
-}
-
 static void handle_entry_failure(struct pcpu *p)
 {
     (void)p;
@@ -57,17 +49,17 @@ static const exit_handler_fn handlers[EXIT_REASON_MAX + 1] = {
     [EXIT_REASON_HLT] = handle_hlt,
     [13] = handle_invd,
     [EXIT_REASON_VMCALL] = handle_vmcall,
-    [EXIT_REASON_VMCLEAR] = handle_vmx_insn,
-    [EXIT_REASON_VMLAUNCH] = handle_vmx_insn,
-    [EXIT_REASON_VMPTRLD] = handle_vmx_insn,
-    [EXIT_REASON_VMPTRST] = handle_vmx_insn,
-    [EXIT_REASON_VMREAD] = handle_vmx_insn,
-    [EXIT_REASON_VMRESUME] = handle_vmx_insn,
-    [EXIT_REASON_VMWRITE] = handle_vmx_insn,
-    [EXIT_REASON_VMXOFF] = handle_vmx_insn,
-    [EXIT_REASON_VMXON] = handle_vmx_insn,
-    [EXIT_REASON_INVEPT] = handle_vmx_insn,
-    [EXIT_REASON_INVVPID] = handle_vmx_insn,
+    [EXIT_REASON_VMCLEAR] = handle_vmx_instruction,
+    [EXIT_REASON_VMLAUNCH] = handle_vmx_instruction,
+    [EXIT_REASON_VMPTRLD] = handle_vmx_instruction,
+    [EXIT_REASON_VMPTRST] = handle_vmx_instruction,
+    [EXIT_REASON_VMREAD] = handle_vmx_instruction,
+    [EXIT_REASON_VMRESUME] = handle_vmx_instruction,
+    [EXIT_REASON_VMWRITE] = handle_vmx_instruction,
+    [EXIT_REASON_VMXOFF] = handle_vmx_instruction,
+    [EXIT_REASON_VMXON] = handle_vmx_instruction,
+    [EXIT_REASON_INVEPT] = handle_vmx_instruction,
+    [EXIT_REASON_INVVPID] = handle_vmx_instruction,
     [EXIT_REASON_CR_ACCESS] = handle_cr_access,
     [EXIT_REASON_IO] = handle_io,
     [EXIT_REASON_RDMSR] = handle_rdmsr,
@@ -113,36 +105,59 @@ static void progress_line(struct pcpu *p, u32 reason)
 /* Work owed to this CPU before it may enter the guest again. */
 static void before_entry(struct pcpu *p)
 {
-    if (p->init_pending) {
-        /* The guest sent INIT: the CPU waits for SIPI inside nestvisor (never leaves VMX). */
+    if (p->init_pending && !p->nested.vmxon) {
+        /* The guest sent INIT: the CPU waits for SIPI inside nestvisor (never leaves VMX).
+         * (In L1's VMX operation INIT is blocked in root and an exit from L2: SDM 25.2, 26.8.) */
         p->state = VCPU_WAIT_SIPI; /* before clearing init_pending: a SIPI in between must not be lost */
         __atomic_store_n(&p->init_pending, false, __ATOMIC_SEQ_CST);
         LOG_RL("guest INIT: this CPU waits for SIPI in nestvisor");
         vmcs01_setup(p);
         sipi_wait_and_start(p);
     }
+    if (p->nested.in_l2) nested_before_l2_entry(p); /* may end in an exit to L1 */
     ept01_sync(p);
-    nmi_deliver_pending(p);
+    if (!p->nested.in_l2) nmi_deliver_pending(p);
+}
+
+static void count_exit(struct pcpu *p, u32 reason)
+{
+    p->exits_total++;
+    if (reason <= EXIT_REASON_MAX) p->exits[reason]++;
+    if (p->exits_total >= (1u << 16) && !(p->exits_total & (p->exits_total - 1)))
+        progress_line(p, reason);  /* at 64K, 128K, 256K... exits: where is this CPU? */
 }
 
 NORETURN void vcpu_run(struct pcpu *p)
 {
     for (;;) {
         before_entry(p);
-        int s = vmx_enter(&p->regs, p->launched);
+        bool l2 = p->nested.in_l2;
+        bool *launched = l2 ? &p->nested.vmcs02_launched : &p->launched;
+        int s = vmx_enter(&p->regs, *launched);
         if (s != 0) {
+            if (l2) {
+                nested_l2_entry_failed(p, s);
+                continue;
+            }
             cprintf("%s failed: status %d, VM-instruction error %u", p->launched ? "VMRESUME" : "VMLAUNCH", s,
                     s == VMX_FAIL_VALID ? vmx_instruction_error() : 0);
             vmcs_dump("vmentry-vmfail");
             vm_report_and_end("FAIL VM entry instruction failed");
         }
-        p->launched = true;
         u32 full = vmcs_read32(VMCS_EXIT_REASON);
         u32 reason = full & 0xffff;
-        p->exits_total++;
-        if (reason <= EXIT_REASON_MAX) p->exits[reason]++;
-        if (p->exits_total >= (1u << 16) && !(p->exits_total & (p->exits_total - 1)))
-            progress_line(p, reason);  /* at 64K, 128K, 256K... exits: where is this CPU? */
+        if (!(full & EXIT_REASON_FAILED_ENTRY)) *launched = true;
+        count_exit(p, reason);
+        u32 vectoring = (full & EXIT_REASON_FAILED_ENTRY) ? 0 : vmcs_read32(VMCS_IDT_VECTORING_INFO);
+        if (l2) {
+            /* the one routing decision for L2's exits (hv/nested/exit.c) */
+            enum l2_exit r = nested_l2_exit(p, full);
+            if (r == L2_REFLECTED) continue;
+            if (r == L2_HANDLED) {
+                if (vectoring & INTR_INFO_VALID) reinject(vectoring);
+                continue;
+            }
+        }
         if (full & EXIT_REASON_FAILED_ENTRY) {
             handle_entry_failure(p);
             continue;
@@ -151,8 +166,8 @@ NORETURN void vcpu_run(struct pcpu *p)
             handle_unexpected(p, reason);
             continue;
         }
-        u32 vectoring = vmcs_read32(VMCS_IDT_VECTORING_INFO);
         handlers[reason](p);
-        if (vectoring & INTR_INFO_VALID) reinject(vectoring);
+        /* a handler that switched VMCS (L1's VMLAUNCH/VMRESUME) leaves no event behind */
+        if ((vectoring & INTR_INFO_VALID) && p->nested.in_l2 == l2) reinject(vectoring);
     }
 }

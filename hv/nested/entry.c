@@ -1,0 +1,277 @@
+/* entry.c - L1's VMLAUNCH/VMRESUME: the SDM's entry checks on VMCS12, then VMCS02 = VMCS12's guest and controls + L0's host state and intercepts */
+#include "hv.h"
+#include "mem.h"
+#include "page_alloc.h"
+#include "vmx_host.h"
+#include "x86.h"
+#include "nested.h"
+#include "../pure/vmcs12_check.h"
+
+void nested_cpu_init(struct pcpu *p)
+{
+    struct nested *n = &p->nested;
+    n->current = ~0ull;
+    n->vmcs02 = page_alloc(1);
+    n->vmcs02_pa = va_to_pa(n->vmcs02);
+    *(volatile u32 *)n->vmcs02 = (u32)caps.basic & 0x7fffffff;   /* SDM 25.2: revision before VMPTRLD */
+    PANIC_ON(vmclear(n->vmcs02_pa) != VMX_OK);
+    n->msr_bitmap02 = page_alloc(1);
+    n->io_bitmap02 = page_alloc(2);
+    n->vpid02 = (u16)(HV_MAX_CPUS + 1 + p->index);
+    ept02_cpu_init(p);
+}
+
+static u64 rd12(const struct nested *n, unsigned enc) { return vmcs12_read(n->current, enc); }
+
+/* Guest fields that are not copied as they are (the rest of the table's guest rows are). */
+static bool guest_field_special(unsigned enc)
+{
+    switch (enc) {
+    case VMCS_VMCS_LINK_POINTER:      /* VMCS02 links nowhere: shadowing is not offered to L1 */
+    case VMCS_GUEST_IA32_EFER: case VMCS_GUEST_IA32_PAT:      /* computed: load controls */
+    case VMCS_GUEST_IA32_DEBUGCTL: case VMCS_GUEST_DR7:
+    case VMCS_GUEST_PDPTE0: case VMCS_GUEST_PDPTE1: case VMCS_GUEST_PDPTE2: case VMCS_GUEST_PDPTE3:
+    case VMCS_PREEMPTION_TIMER_VALUE:
+    case VMCS_GUEST_SMBASE:
+        return true;
+    default:
+        return !vmcs12_field_supported(enc);  /* features L1 cannot have enabled */
+    }
+}
+
+/* MSR bitmap for L2 (SDM 25.6.9): an access exits if L0 or L1 intercepts it. */
+static void merge_msr_bitmap(struct nested *n)
+{
+    const u64 *l1 = (const u64 *)l1_page(rd12(n, VMCS_MSR_BITMAP));
+    const u64 *l0 = (const u64 *)vm.msr_bitmap;
+    u64 *m = (u64 *)n->msr_bitmap02;
+    for (unsigned i = 0; i < PAGE_SIZE / 8; i++) m[i] = l0[i] | l1[i];
+}
+
+/* I/O bitmaps for L2 (SDM 25.6.4): L1's bitmaps, or all ports under unconditional I/O
+ * exiting, or none; merged with L0's own intercepts (ACPI power-off, shutdown port). */
+static void merge_io_bitmaps(struct nested *n, u32 proc12)
+{
+    const u8 *l0[2] = { vm.io_bitmap_a, vm.io_bitmap_b };
+    u64 *m = (u64 *)n->io_bitmap02;
+    for (unsigned b = 0; b < 2; b++) {
+        const u64 *l0b = (const u64 *)l0[b];
+        const u64 *l1b = (proc12 & PROC_USE_IO_BITMAPS)
+                             ? (const u64 *)l1_page(rd12(n, b ? VMCS_IO_BITMAP_B : VMCS_IO_BITMAP_A)) : 0;
+        for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
+            m[b * PAGE_SIZE / 8 + i] = l0b[i] | (l1b ? l1b[i] : 0);
+    }
+}
+
+/* PAE paging without EPT12: the CPU takes L2's PDPTEs from the VMCS (EPT02 is on), so
+ * L0 loads them from L2's CR3 as a CPU without EPT would on entry (SDM 26.3.2.4). */
+static void pdptes_from_cr3(u64 cr3)
+{
+    u64 pd[4];
+    l1_read(cr3 & 0xffffffe0u, pd, sizeof pd);
+    vmcs_write64(VMCS_GUEST_PDPTE0, pd[0]);
+    vmcs_write64(VMCS_GUEST_PDPTE1, pd[1]);
+    vmcs_write64(VMCS_GUEST_PDPTE2, pd[2]);
+    vmcs_write64(VMCS_GUEST_PDPTE3, pd[3]);
+}
+
+static void build_vmcs02(struct pcpu *p)
+{
+    struct nested *n = &p->nested;
+    u64 l1_efer = vmcs_read64(VMCS_GUEST_IA32_EFER), l1_pat = vmcs_read64(VMCS_GUEST_IA32_PAT);
+    u64 l1_debugctl = vmcs_read64(VMCS_GUEST_IA32_DEBUGCTL);
+    uintptr_t l1_dr7 = vmcs_readnat(VMCS_GUEST_DR7);
+    u32 pin = n->pin12 = (u32)rd12(n, VMCS_PIN_BASED_CONTROLS);
+    u32 proc = n->proc12 = (u32)rd12(n, VMCS_PROC_BASED_CONTROLS);
+    u32 proc2 = n->proc2_12 = (proc & PROC_ACTIVATE_SECONDARY) ? (u32)rd12(n, VMCS_SECONDARY_CONTROLS) : 0;
+    u32 exitc = n->exit12 = (u32)rd12(n, VMCS_EXIT_CONTROLS);
+    u32 entry = n->entry12 = (u32)rd12(n, VMCS_ENTRY_CONTROLS);
+
+    PANIC_ON(vmptrld(n->vmcs02_pa) != VMX_OK);
+
+    /* guest state: the table's guest rows, then the computed ones */
+    for (unsigned i = 0; i < vmcs_field_count; i++) {
+        unsigned enc = vmcs_field_table[i].encoding;
+        if (vmcs_field_table[i].group != VMCS_GUEST || guest_field_special(enc)) continue;
+        vmcs_write_checked(enc, rd12(n, enc));
+    }
+    bool ia32e = entry & ENTRY_IA32E_MODE;
+    u64 efer = (entry & ENTRY_LOAD_EFER) ? rd12(n, VMCS_GUEST_IA32_EFER)
+                                         : (l1_efer & ~(EFER_LMA | EFER_LME)) | (ia32e ? EFER_LMA | EFER_LME : 0);
+    vmcs_write64(VMCS_GUEST_IA32_EFER, efer);
+    vmcs_write64(VMCS_GUEST_IA32_PAT, (entry & ENTRY_LOAD_PAT) ? rd12(n, VMCS_GUEST_IA32_PAT) : l1_pat);
+    vmcs_write64(VMCS_GUEST_IA32_DEBUGCTL, (entry & ENTRY_LOAD_DEBUG_CTLS) ? rd12(n, VMCS_GUEST_IA32_DEBUGCTL) : l1_debugctl);
+    vmcs_writenat(VMCS_GUEST_DR7, (entry & ENTRY_LOAD_DEBUG_CTLS) ? rd12(n, VMCS_GUEST_DR7) : l1_dr7);
+    vmcs_write64(VMCS_VMCS_LINK_POINTER, ~0ull);
+    u64 cr0 = rd12(n, VMCS_GUEST_CR0), cr4 = rd12(n, VMCS_GUEST_CR4);
+    if (proc2 & SEC_ENABLE_EPT) {
+        vmcs_write64(VMCS_GUEST_PDPTE0, rd12(n, VMCS_GUEST_PDPTE0));
+        vmcs_write64(VMCS_GUEST_PDPTE1, rd12(n, VMCS_GUEST_PDPTE1));
+        vmcs_write64(VMCS_GUEST_PDPTE2, rd12(n, VMCS_GUEST_PDPTE2));
+        vmcs_write64(VMCS_GUEST_PDPTE3, rd12(n, VMCS_GUEST_PDPTE3));
+    } else if ((cr0 & CR0_PG) && (cr4 & CR4_PAE) && !ia32e) {
+        pdptes_from_cr3(rd12(n, VMCS_GUEST_CR3));
+    }
+    if (pin & PIN_PREEMPTION_TIMER) vmcs_write32(VMCS_PREEMPTION_TIMER_VALUE, (u32)rd12(n, VMCS_PREEMPTION_TIMER_VALUE));
+
+    /* controls: L1's, plus what L0 needs to keep the CPU (NMIs for kicks, EPT, bitmaps) */
+    vmcs_write32(VMCS_PIN_BASED_CONTROLS, vmx_adjust_controls(caps.pin, pin | PIN_NMI_EXITING));
+    u32 proc02 = proc & ~(PROC_USE_MSR_BITMAPS | PROC_USE_IO_BITMAPS | PROC_UNCOND_IO_EXITING);
+    if (proc & PROC_USE_MSR_BITMAPS) {
+        merge_msr_bitmap(n);
+        vmcs_write64(VMCS_MSR_BITMAP, va_to_pa(n->msr_bitmap02));
+        proc02 |= PROC_USE_MSR_BITMAPS;
+    } /* else every MSR access exits (and goes to L1) */
+    if ((proc & PROC_UNCOND_IO_EXITING) && !(proc & PROC_USE_IO_BITMAPS)) {
+        proc02 |= PROC_UNCOND_IO_EXITING;
+    } else {
+        merge_io_bitmaps(n, proc);
+        vmcs_write64(VMCS_IO_BITMAP_A, va_to_pa(n->io_bitmap02));
+        vmcs_write64(VMCS_IO_BITMAP_B, va_to_pa(n->io_bitmap02 + PAGE_SIZE));
+        proc02 |= PROC_USE_IO_BITMAPS;
+    }
+    vmcs_write32(VMCS_PROC_BASED_CONTROLS, vmx_adjust_controls(caps.proc, proc02 | PROC_ACTIVATE_SECONDARY));
+    u32 proc2_02 = proc2 | SEC_ENABLE_EPT;
+    if (cap_proc2(SEC_ENABLE_VPID)) proc2_02 |= SEC_ENABLE_VPID;
+    vmcs_write32(VMCS_SECONDARY_CONTROLS, vmx_adjust_controls(caps.proc2, proc2_02));
+    if (cap_proc2(SEC_ENABLE_VPID)) vmcs_write16(VMCS_VPID, n->vpid02);
+    u32 exit02 = (exitc & (EXIT_ACK_INTR | EXIT_SAVE_PREEMPT_TIMER)) | EXIT_HOST_ADDR_SPACE | EXIT_SAVE_EFER |
+                 EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_DEBUG_CTLS;
+    if (pin & PIN_PREEMPTION_TIMER) exit02 |= EXIT_SAVE_PREEMPT_TIMER & (u32)(caps.exit >> 32); /* L0 exits must not restart L2's timer */
+    vmcs_write32(VMCS_EXIT_CONTROLS, vmx_adjust_controls(caps.exit, exit02));
+    vmcs_write32(VMCS_ENTRY_CONTROLS, vmx_adjust_controls(caps.entry, (entry & ENTRY_IA32E_MODE) | ENTRY_LOAD_EFER |
+                                                          ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG_CTLS));
+    vmcs_write32(VMCS_EXCEPTION_BITMAP, (u32)rd12(n, VMCS_EXCEPTION_BITMAP));
+    vmcs_write32(VMCS_PF_ERROR_CODE_MASK, (u32)rd12(n, VMCS_PF_ERROR_CODE_MASK));
+    vmcs_write32(VMCS_PF_ERROR_CODE_MATCH, (u32)rd12(n, VMCS_PF_ERROR_CODE_MATCH));
+    vmcs_write32(VMCS_CR3_TARGET_COUNT, (u32)rd12(n, VMCS_CR3_TARGET_COUNT));
+    vmcs_writenat(VMCS_CR3_TARGET_VALUE0, rd12(n, VMCS_CR3_TARGET_VALUE0));
+    vmcs_writenat(VMCS_CR3_TARGET_VALUE1, rd12(n, VMCS_CR3_TARGET_VALUE1));
+    vmcs_writenat(VMCS_CR3_TARGET_VALUE2, rd12(n, VMCS_CR3_TARGET_VALUE2));
+    vmcs_writenat(VMCS_CR3_TARGET_VALUE3, rd12(n, VMCS_CR3_TARGET_VALUE3));
+    vmcs_writenat(VMCS_CR0_GUEST_HOST_MASK, rd12(n, VMCS_CR0_GUEST_HOST_MASK));
+    vmcs_writenat(VMCS_CR4_GUEST_HOST_MASK, rd12(n, VMCS_CR4_GUEST_HOST_MASK));
+    vmcs_writenat(VMCS_CR0_READ_SHADOW, rd12(n, VMCS_CR0_READ_SHADOW));
+    vmcs_writenat(VMCS_CR4_READ_SHADOW, rd12(n, VMCS_CR4_READ_SHADOW));
+    vmcs_write64(VMCS_TSC_OFFSET, (proc & PROC_USE_TSC_OFFSET) ? rd12(n, VMCS_TSC_OFFSET) : 0);
+    if (proc2 & SEC_ENABLE_XSAVES) vmcs_write64(VMCS_XSS_EXIT_BITMAP, rd12(n, VMCS_XSS_EXIT_BITMAP));
+    vmcs_write32(VMCS_EXIT_MSR_STORE_COUNT, 0);   /* the lists are L0's work (exit.c, below) */
+    vmcs_write32(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+    vmcs_write32(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+    vmcs_write32(VMCS_ENTRY_INTR_INFO, (u32)rd12(n, VMCS_ENTRY_INTR_INFO));
+    vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR_CODE, (u32)rd12(n, VMCS_ENTRY_EXCEPTION_ERROR_CODE));
+    vmcs_write32(VMCS_ENTRY_INSTRUCTION_LEN, (u32)rd12(n, VMCS_ENTRY_INSTRUCTION_LEN));
+    if (proc2 & SEC_ENABLE_EPT) {
+        n->eptp12 = rd12(n, VMCS_EPT_POINTER);
+        vmcs_write64(VMCS_EPT_POINTER, ept02_eptp(p, n->eptp12));
+    } else {
+        vmcs_write64(VMCS_EPT_POINTER, p->ept.eptp);   /* L2 shares L1's physical space */
+    }
+    vmcs_write_host_state(p->index, (uintptr_t)p, true, true);
+
+    /* TLB (SDM 28.3.3.3): without VPID in L1's view every entry starts L2 afresh;
+     * with it, a new VPID12 must not see the old one's translations (one VPID02). */
+    u16 vpid12 = (proc2 & SEC_ENABLE_VPID) ? (u16)rd12(n, VMCS_VPID) : 0;
+    if (!(proc2 & SEC_ENABLE_VPID) || vpid12 != n->last_vpid12) n->flush_vpid02 = true;
+    n->last_vpid12 = vpid12;
+}
+
+static uint64_t check_read(void *ctx, unsigned enc) { return vmcs12_read(*(const u64 *)ctx, enc); }
+static bool check_read_gpa(void *ctx, uint64_t gpa, void *buf, unsigned len)
+{
+    (void)ctx;
+    return l1_read(gpa, buf, len);
+}
+
+/* SDM 26.4: the VM-entry MSR-load list, into L2's state (VMCS02 current). 0 or the
+ * failing entry's number. */
+static u32 load_entry_msrs(struct nested *n)
+{
+    u32 count = (u32)rd12(n, VMCS_ENTRY_MSR_LOAD_COUNT);
+    u64 addr = rd12(n, VMCS_ENTRY_MSR_LOAD_ADDR);
+    u32 max = 512 * (((u32)(l1_caps.misc >> 25) & 7) + 1);  /* SDM A.6 */
+    for (u32 i = 1; i <= count; i++) {
+        struct vmcs12_msr_entry e;
+        if (i > max) return i;
+        l1_read(addr + 16ull * (i - 1), &e, sizeof e);
+        if (vmcs12_check_msr_load_entry(&e, i).kind != CHECK_OK) return i;
+        if (guest_wrmsr(this_pcpu(), e.index, e.value) != 0) return i;
+    }
+    return 0;
+}
+
+void nested_vmentry(struct pcpu *p, bool resume)
+{
+    struct nested *n = &p->nested;
+    /* SDM 31.3 VMLAUNCH/VMRESUME: #UD outside VMX operation, #GP(0) at CPL > 0,
+     * VMfailInvalid without a current VMCS; the rest is chapter 26 (pure/vmcs12_check.c) */
+    if (!n->vmxon) { inject_ud(); return; }
+    if ((vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3) { inject_gp0(); return; }
+    if (n->current == ~0ull) { vmx_fail_invalid(); return; }
+    struct vmcs12_entry_request rq = {
+        .read = check_read, .read_gpa = check_read_gpa, .ctx = &n->current, .caps = &l1_caps,
+        .vmresume = resume, .launched = vmcs12_launched(n->current),
+        .l1_interruptibility = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY),
+        .l1_ia32e = (vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA) != 0,
+        .vmcs12_gpa = n->current,
+    };
+    struct vmcs12_check_result r = vmcs12_check_entry(&rq);
+    if (r.kind == CHECK_VMFAIL) {
+        LOG_RL("L1 %s: VMfailValid %u (%s)", resume ? "VMRESUME" : "VMLAUNCH", r.error, r.why);
+        vmx_fail(p, r.error);
+        return;
+    }
+    if (r.kind == CHECK_ENTRY_FAIL) {
+        LOG_RL("L1 %s: VM-entry failure, reason 0x%x qualification %llu (%s)", resume ? "VMRESUME" : "VMLAUNCH",
+               r.exit_reason, (unsigned long long)r.qualification, r.why);
+        nested_entry_failure(p, r.exit_reason, r.qualification);
+        return;
+    }
+    build_vmcs02(p);                     /* VMCS02 is current from here */
+    n->in_l2 = true;
+    u32 bad = load_entry_msrs(n);
+    if (bad) {
+        LOG_RL("L1 VM entry: MSR-load entry %u fails: VM-entry failure", bad);
+        n->in_l2 = false;
+        PANIC_ON(vmptrld(p->vmcs01_pa) != VMX_OK);
+        nested_entry_failure(p, EXIT_REASON_FAILED_ENTRY | EXIT_REASON_ENTRY_FAIL_MSR, bad);
+        return;
+    }
+    n->launch_pending = !resume;
+    n->entries++;
+}
+
+/* Events owed to L2's CPU before it enters L2 again (VMCS02 current). */
+void nested_before_l2_entry(struct pcpu *p)
+{
+    struct nested *n = &p->nested;
+    if (p->init_pending) {
+        /* SDM 26.8 / 25.2: INIT in VMX non-root operation is a VM exit (reason 3) to L1 */
+        __atomic_store_n(&p->init_pending, false, __ATOMIC_SEQ_CST);
+        nested_reflect_event(p, EXIT_REASON_INIT, 0);
+        return;
+    }
+    if (p->guest_nmis_pending) {
+        u32 intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+        bool virt = n->pin12 & PIN_VIRTUAL_NMIS;
+        bool blocked = !virt && (intr & INTERRUPTIBILITY_NMI);   /* SDM 25.3: NMI blocking holds NMI exits */
+        if ((n->pin12 & PIN_NMI_EXITING) && !blocked) {
+            /* SDM 25.2: with NMI exiting an NMI is a VM exit to L1 (reason 0, vector 2) */
+            p->guest_nmis_pending--;
+            nested_reflect_event(p, EXIT_REASON_EXCEPTION_NMI, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
+            return;
+        }
+        if (!(n->pin12 & PIN_NMI_EXITING) && !(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
+            !(intr & (INTERRUPTIBILITY_NMI | INTERRUPTIBILITY_MOV_SS))) {
+            /* L1 lets NMIs reach L2: delivered through L2's IDT (VMCS02 runs without
+             * virtual NMIs here, so no NMI window: a blocked NMI waits for the next exit) */
+            p->guest_nmis_pending--;
+            vmcs_write32(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
+        }
+    }
+    if (n->flush_vpid02 && cap_proc2(SEC_ENABLE_VPID)) {
+        struct inv_desc d = { n->vpid02, 0 };
+        invvpid(1, &d);
+    }
+    n->flush_vpid02 = false;
+}

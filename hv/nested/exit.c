@@ -1,0 +1,334 @@
+/* exit.c - L2's VM exits: the one routing decision (L0 handles or L1 gets it), and the emulated VM exit into L1 (SDM ch. 27) */
+#include "hv.h"
+#include "x86.h"
+#include "nested.h"
+#include "../pure/vmcs12_check.h"
+
+/* ---- routing ---- */
+
+/* SDM 25.6.9: an MSR access exits to L1 if L1 uses no bitmap, the MSR is outside the
+ * bitmap's two ranges, or its bit is set. */
+static bool l1_wants_msr(const struct nested *n, u32 msr, bool write)
+{
+    if (!(n->proc12 & PROC_USE_MSR_BITMAPS)) return true;
+    unsigned base;
+    if (msr <= 0x1fff) base = 0;
+    else if (msr >= 0xc0000000u && msr <= 0xc0001fffu) base = 1024;
+    else return true;
+    const u8 *bm = l1_page(vmcs12_read(n->current, VMCS_MSR_BITMAP));
+    u32 i = msr & 0x1fff;
+    return bm[(write ? 2048 : 0) + base + i / 8] >> (i % 8) & 1;
+}
+
+/* SDM 25.6.4: I/O bitmaps win over unconditional I/O exiting; an access that wraps
+ * past port FFFFH exits. */
+static bool l1_wants_io(const struct nested *n, u64 qual)
+{
+    if (!(n->proc12 & PROC_USE_IO_BITMAPS)) return (n->proc12 & PROC_UNCOND_IO_EXITING) != 0;
+    u32 port = (u32)(qual >> 16) & 0xffff, size = (u32)(qual & 7) + 1;
+    if (port + size > 0x10000) return true;
+    for (u32 q = port; q < port + size; q++) {
+        const u8 *bm = l1_page(vmcs12_read(n->current, q < 0x8000 ? VMCS_IO_BITMAP_A : VMCS_IO_BITMAP_B));
+        if (bm[(q & 0x7fff) / 8] >> (q % 8) & 1) return true;
+    }
+    return false;
+}
+
+enum route { TO_L1, TO_L0 };
+
+/* The one place that decides who handles an exit of L2. VMCS02 holds L1's controls
+ * plus L0's few needs (NMI exiting for kicks, EPT02, L0's MSR and I/O intercepts), so
+ * nearly everything L2 does that exits was asked for by L1. */
+static enum route route_exit(struct pcpu *p, u32 reason)
+{
+    const struct nested *n = &p->nested;
+    switch (reason) {
+    case EXIT_REASON_EXCEPTION_NMI:
+        /* NMIs go through L0's bookkeeping first (kicks); the guest's are then given to
+         * L1 as NMI exits or to L2 (nested_before_l2_entry) */
+        return (vmcs_read32(VMCS_EXIT_INTR_INFO) & (7u << 8)) == INTR_TYPE_NMI ? TO_L0 : TO_L1;
+    case EXIT_REASON_NMI_WINDOW:
+        return (n->proc12 & PROC_NMI_WINDOW) ? TO_L1 : TO_L0;
+    case EXIT_REASON_IO:
+        return l1_wants_io(n, vmcs_readnat(VMCS_EXIT_QUALIFICATION)) ? TO_L1 : TO_L0;
+    case EXIT_REASON_RDMSR:
+    case EXIT_REASON_WRMSR:
+        return l1_wants_msr(n, (u32)p->regs.cx, reason == EXIT_REASON_WRMSR) ? TO_L1 : TO_L0;
+    case EXIT_REASON_EPT_VIOLATION:
+        return (n->proc2_12 & SEC_ENABLE_EPT) ? TO_L1 /* EPT12 decides, see below */ : TO_L0;
+    case EXIT_REASON_EPT_MISCONFIG:
+        return TO_L0;                  /* EPT02/EPT01 are L0's tables: an L0 bug, reported */
+    default:
+        return TO_L1;
+    }
+}
+
+/* ---- the emulated VM exit ---- */
+
+static void save_guest_state(struct nested *n, u64 *l2_efer, u64 *l2_pat)
+{
+    u64 cur = n->current;
+    for (unsigned i = 0; i < vmcs_field_count; i++) {
+        const struct vmcs_field_info *f = &vmcs_field_table[i];
+        if (f->group != VMCS_GUEST) continue;
+        switch (f->encoding) {
+        case VMCS_VMCS_LINK_POINTER: case VMCS_GUEST_SMBASE:
+        case VMCS_GUEST_IA32_EFER: case VMCS_GUEST_IA32_PAT:
+        case VMCS_GUEST_IA32_DEBUGCTL: case VMCS_PREEMPTION_TIMER_VALUE:
+        case VMCS_GUEST_PDPTE0: case VMCS_GUEST_PDPTE1: case VMCS_GUEST_PDPTE2: case VMCS_GUEST_PDPTE3:
+            continue;
+        default:
+            if (!vmcs12_field_supported(f->encoding)) continue;
+            vmcs12_write(cur, f->encoding, vmcs_read_checked(f->encoding));
+        }
+    }
+    /* SDM 27.3: saved only when L1's exit controls ask (DR7 always, with DEBUGCTL on request) */
+    *l2_efer = vmcs_read64(VMCS_GUEST_IA32_EFER);
+    *l2_pat = vmcs_read64(VMCS_GUEST_IA32_PAT);
+    if (n->exit12 & EXIT_SAVE_EFER) vmcs12_write(cur, VMCS_GUEST_IA32_EFER, *l2_efer);
+    if (n->exit12 & EXIT_SAVE_PAT) vmcs12_write(cur, VMCS_GUEST_IA32_PAT, *l2_pat);
+    if (n->exit12 & EXIT_SAVE_DEBUG_CTLS) vmcs12_write(cur, VMCS_GUEST_IA32_DEBUGCTL, vmcs_read64(VMCS_GUEST_IA32_DEBUGCTL));
+    if ((n->pin12 & PIN_PREEMPTION_TIMER) && (n->exit12 & EXIT_SAVE_PREEMPT_TIMER))
+        vmcs12_write(cur, VMCS_PREEMPTION_TIMER_VALUE, vmcs_read32(VMCS_PREEMPTION_TIMER_VALUE));
+    if (n->proc2_12 & SEC_ENABLE_EPT) {
+        vmcs12_write(cur, VMCS_GUEST_PDPTE0, vmcs_read64(VMCS_GUEST_PDPTE0));
+        vmcs12_write(cur, VMCS_GUEST_PDPTE1, vmcs_read64(VMCS_GUEST_PDPTE1));
+        vmcs12_write(cur, VMCS_GUEST_PDPTE2, vmcs_read64(VMCS_GUEST_PDPTE2));
+        vmcs12_write(cur, VMCS_GUEST_PDPTE3, vmcs_read64(VMCS_GUEST_PDPTE3));
+    }
+}
+
+/* SDM 27.4: the VM-exit MSR-store list, L2's values (VMCS02 current). */
+static void store_exit_msrs(struct nested *n)
+{
+    u32 count = (u32)vmcs12_read(n->current, VMCS_EXIT_MSR_STORE_COUNT);
+    u64 addr = vmcs12_read(n->current, VMCS_EXIT_MSR_STORE_ADDR);
+    for (u32 i = 0; i < count && i < 512; i++) {
+        struct vmcs12_msr_entry e;
+        l1_read(addr + 16ull * i, &e, sizeof e);
+        u64 v = 0;
+        if (guest_rdmsr(this_pcpu(), e.index, &v) != 0) {
+            LOG_RL("VM-exit MSR-store entry %u (MSR 0x%x) cannot be read: VMX abort", i + 1, e.index);
+            continue;
+        }
+        l1_write(addr + 16ull * i + 8, &v, 8);
+    }
+}
+
+/* SDM 27.5.4 / 27.6: the VM-exit MSR-load list, into L1 (VMCS01 current). */
+static void load_exit_msrs(struct nested *n)
+{
+    u32 count = (u32)vmcs12_read(n->current, VMCS_EXIT_MSR_LOAD_COUNT);
+    u64 addr = vmcs12_read(n->current, VMCS_EXIT_MSR_LOAD_ADDR);
+    for (u32 i = 0; i < count && i < 512; i++) {
+        struct vmcs12_msr_entry e;
+        l1_read(addr + 16ull * i, &e, sizeof e);
+        if (vmcs12_check_msr_load_entry(&e, i + 1).kind != CHECK_OK || guest_wrmsr(this_pcpu(), e.index, e.value))
+            LOG_RL("VM-exit MSR-load entry %u (MSR 0x%x) fails: a CPU would VMX-abort (ignored)", i + 1, e.index);
+    }
+}
+
+/* One segment of L1's host state (SDM 27.5.2). */
+static void host_seg(unsigned sel_f, unsigned base_f, unsigned limit_f, unsigned ar_f, u16 sel, u64 base, u32 ar)
+{
+    vmcs_write_checked(sel_f, sel);
+    vmcs_write_checked(base_f, base);
+    vmcs_write_checked(limit_f, 0xffffffffu);
+    vmcs_write_checked(ar_f, ar);
+}
+
+/* SDM 27.5: L1 continues as its VMCS12 host-state area says (VMCS01 current). */
+static void load_host_state(struct pcpu *p, u64 l2_efer, u64 l2_pat, bool nmi_exit)
+{
+    struct nested *n = &p->nested;
+    u64 c = n->current;
+    u32 exitc = (u32)vmcs12_read(c, VMCS_EXIT_CONTROLS);
+    bool x64 = exitc & EXIT_HOST_ADDR_SPACE;
+    u64 cr0 = vmcs12_read(c, VMCS_HOST_CR0), cr4 = vmcs12_read(c, VMCS_HOST_CR4);
+    vmcs_writenat(VMCS_CR0_READ_SHADOW, cr0);
+    vmcs_writenat(VMCS_GUEST_CR0, cr0 | CR0_NE);
+    vmcs_writenat(VMCS_CR4_READ_SHADOW, cr4);
+    vmcs_writenat(VMCS_GUEST_CR4, cr4 | CR4_VMXE);
+    vmcs_writenat(VMCS_GUEST_CR3, vmcs12_read(c, VMCS_HOST_CR3));
+    vmcs_writenat(VMCS_GUEST_DR7, 0x400);
+    vmcs_write64(VMCS_GUEST_IA32_DEBUGCTL, 0);
+    vmcs_write32(VMCS_GUEST_IA32_SYSENTER_CS, (u32)vmcs12_read(c, VMCS_HOST_IA32_SYSENTER_CS));
+    vmcs_writenat(VMCS_GUEST_IA32_SYSENTER_ESP, vmcs12_read(c, VMCS_HOST_IA32_SYSENTER_ESP));
+    vmcs_writenat(VMCS_GUEST_IA32_SYSENTER_EIP, vmcs12_read(c, VMCS_HOST_IA32_SYSENTER_EIP));
+    u64 efer = (exitc & EXIT_LOAD_EFER) ? vmcs12_read(c, VMCS_HOST_IA32_EFER)
+                                        : (l2_efer & ~(EFER_LMA | EFER_LME)) | (x64 ? EFER_LMA | EFER_LME : 0);
+    vmcs_write64(VMCS_GUEST_IA32_EFER, efer);
+    vmcs_write64(VMCS_GUEST_IA32_PAT, (exitc & EXIT_LOAD_PAT) ? vmcs12_read(c, VMCS_HOST_IA32_PAT) : l2_pat);
+    u32 entry01 = vmcs_read32(VMCS_ENTRY_CONTROLS) & ~ENTRY_IA32E_MODE;
+    vmcs_write32(VMCS_ENTRY_CONTROLS, entry01 | (x64 ? ENTRY_IA32E_MODE : 0));
+
+    /* code: execute/read accessed, S, P, G; L in 64-bit, else D */
+    u32 cs_ar = 0xb | (BIT(4) | BIT(7)) | BIT(15) | (x64 ? BIT(13) : BIT(14));
+    host_seg(VMCS_GUEST_CS_SEL, VMCS_GUEST_CS_BASE, VMCS_GUEST_CS_LIMIT, VMCS_GUEST_CS_AR,
+             (u16)vmcs12_read(c, VMCS_HOST_CS_SEL), 0, cs_ar);
+    static const unsigned data[5][5] = {
+        { VMCS_GUEST_SS_SEL, VMCS_GUEST_SS_BASE, VMCS_GUEST_SS_LIMIT, VMCS_GUEST_SS_AR, VMCS_HOST_SS_SEL },
+        { VMCS_GUEST_DS_SEL, VMCS_GUEST_DS_BASE, VMCS_GUEST_DS_LIMIT, VMCS_GUEST_DS_AR, VMCS_HOST_DS_SEL },
+        { VMCS_GUEST_ES_SEL, VMCS_GUEST_ES_BASE, VMCS_GUEST_ES_LIMIT, VMCS_GUEST_ES_AR, VMCS_HOST_ES_SEL },
+        { VMCS_GUEST_FS_SEL, VMCS_GUEST_FS_BASE, VMCS_GUEST_FS_LIMIT, VMCS_GUEST_FS_AR, VMCS_HOST_FS_SEL },
+        { VMCS_GUEST_GS_SEL, VMCS_GUEST_GS_BASE, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_GS_AR, VMCS_HOST_GS_SEL },
+    };
+    for (unsigned s = 0; s < 5; s++) {
+        u16 sel = (u16)vmcs12_read(c, data[s][4]);
+        u64 base = s == 3 ? vmcs12_read(c, VMCS_HOST_FS_BASE) : s == 4 ? vmcs12_read(c, VMCS_HOST_GS_BASE) : 0;
+        /* read/write accessed data, S, P, D/B, G; a null selector makes the register unusable */
+        u32 ar = 0x3 | (BIT(4) | BIT(7)) | BIT(14) | BIT(15);
+        if (!sel) ar |= BIT(16);
+        host_seg(data[s][0], data[s][1], data[s][2], data[s][3], sel, base, ar);
+    }
+    vmcs_write16(VMCS_GUEST_TR_SEL, (u16)vmcs12_read(c, VMCS_HOST_TR_SEL));
+    vmcs_writenat(VMCS_GUEST_TR_BASE, vmcs12_read(c, VMCS_HOST_TR_BASE));
+    vmcs_write32(VMCS_GUEST_TR_LIMIT, 0x67);
+    vmcs_write32(VMCS_GUEST_TR_AR, 0xb | BIT(7));   /* busy TSS, present */
+    vmcs_write16(VMCS_GUEST_LDTR_SEL, 0);
+    vmcs_writenat(VMCS_GUEST_LDTR_BASE, 0);
+    vmcs_write32(VMCS_GUEST_LDTR_LIMIT, 0);
+    vmcs_write32(VMCS_GUEST_LDTR_AR, BIT(16));
+    vmcs_writenat(VMCS_GUEST_GDTR_BASE, vmcs12_read(c, VMCS_HOST_GDTR_BASE));
+    vmcs_write32(VMCS_GUEST_GDTR_LIMIT, 0xffff);
+    vmcs_writenat(VMCS_GUEST_IDTR_BASE, vmcs12_read(c, VMCS_HOST_IDTR_BASE));
+    vmcs_write32(VMCS_GUEST_IDTR_LIMIT, 0xffff);
+    vmcs_writenat(VMCS_GUEST_RIP, vmcs12_read(c, VMCS_HOST_RIP));
+    vmcs_writenat(VMCS_GUEST_RSP, vmcs12_read(c, VMCS_HOST_RSP));
+    vmcs_writenat(VMCS_GUEST_RFLAGS, 0x2);
+    /* SDM 27.1: an NMI that caused the exit blocks further NMIs once the exit completes */
+    vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, nmi_exit ? INTERRUPTIBILITY_NMI : 0);
+    vmcs_write32(VMCS_GUEST_ACTIVITY_STATE, 0);
+    vmcs_writenat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+    vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
+    if (!x64 && (cr4 & CR4_PAE)) guest_load_pdptes();
+}
+
+struct exit_info {
+    u32 reason, intr_info, intr_error, idt_info, idt_error, insn_len, insn_info;
+    u64 qual, gla, gpa;
+};
+
+static void exit_info_from_cpu(struct exit_info *e)
+{
+    e->reason = vmcs_read32(VMCS_EXIT_REASON);
+    e->qual = vmcs_readnat(VMCS_EXIT_QUALIFICATION);
+    e->intr_info = vmcs_read32(VMCS_EXIT_INTR_INFO);
+    e->intr_error = vmcs_read32(VMCS_EXIT_INTR_ERROR_CODE);
+    e->idt_info = vmcs_read32(VMCS_IDT_VECTORING_INFO);
+    e->idt_error = vmcs_read32(VMCS_IDT_VECTORING_ERROR_CODE);
+    e->insn_len = vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN);
+    e->insn_info = vmcs_read32(VMCS_EXIT_INSTRUCTION_INFO);
+    e->gla = vmcs_readnat(VMCS_GUEST_LINEAR_ADDRESS);
+    e->gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
+}
+
+/* The emulated VM exit from L2 to L1 (VMCS02 current on entry, VMCS01 on return). */
+static void reflect(struct pcpu *p, struct exit_info *e)
+{
+    struct nested *n = &p->nested;
+    u64 c = n->current, l2_efer, l2_pat;
+    /* an event L0 was re-injecting into L2 is the exit's IDT-vectoring information */
+    u32 pend = vmcs_read32(VMCS_ENTRY_INTR_INFO);
+    if ((pend & INTR_INFO_VALID) && !(e->idt_info & INTR_INFO_VALID)) {
+        e->idt_info = pend & ~(u32)BIT(12);
+        e->idt_error = vmcs_read32(VMCS_ENTRY_EXCEPTION_ERROR_CODE);
+        if (!e->insn_len) e->insn_len = vmcs_read32(VMCS_ENTRY_INSTRUCTION_LEN);
+    }
+    save_guest_state(n, &l2_efer, &l2_pat);
+    store_exit_msrs(n);
+    vmcs12_write(c, VMCS_EXIT_REASON, e->reason);
+    vmcs12_write(c, VMCS_EXIT_QUALIFICATION, e->qual);
+    vmcs12_write(c, VMCS_EXIT_INTR_INFO, e->intr_info);
+    vmcs12_write(c, VMCS_EXIT_INTR_ERROR_CODE, e->intr_error);
+    vmcs12_write(c, VMCS_IDT_VECTORING_INFO, e->idt_info);
+    vmcs12_write(c, VMCS_IDT_VECTORING_ERROR_CODE, e->idt_error);
+    vmcs12_write(c, VMCS_EXIT_INSTRUCTION_LEN, e->insn_len);
+    vmcs12_write(c, VMCS_EXIT_INSTRUCTION_INFO, e->insn_info);
+    vmcs12_write(c, VMCS_GUEST_LINEAR_ADDRESS, e->gla);
+    vmcs12_write(c, VMCS_GUEST_PHYSICAL_ADDRESS, e->gpa);
+    /* SDM 27.2.x: a VM exit clears the valid bit of the entry interruption information */
+    vmcs12_write(c, VMCS_ENTRY_INTR_INFO, vmcs12_read(c, VMCS_ENTRY_INTR_INFO) & ~(u64)INTR_INFO_VALID);
+    PANIC_ON(vmptrld(p->vmcs01_pa) != VMX_OK);
+    n->in_l2 = false;
+    bool nmi = (e->reason & 0xffff) == EXIT_REASON_EXCEPTION_NMI && (e->intr_info & (7u << 8)) == INTR_TYPE_NMI;
+    load_host_state(p, l2_efer, l2_pat, nmi && !(n->pin12 & PIN_VIRTUAL_NMIS));
+    load_exit_msrs(n);
+    n->reflected++;
+}
+
+/* SDM 26.7: a VM entry that fails on guest state or MSR loading: L1 gets the exit
+ * reason and qualification and its host state; VMCS12's guest state is left alone.
+ * (VMCS01 current.) */
+void nested_entry_failure(struct pcpu *p, u32 reason, u64 qual)
+{
+    struct nested *n = &p->nested;
+    u64 c = n->current;
+    vmcs12_write(c, VMCS_EXIT_REASON, reason);
+    vmcs12_write(c, VMCS_EXIT_QUALIFICATION, qual);
+    n->exit12 = (u32)vmcs12_read(c, VMCS_EXIT_CONTROLS);
+    load_host_state(p, vmcs_read64(VMCS_GUEST_IA32_EFER), vmcs_read64(VMCS_GUEST_IA32_PAT), false);
+    load_exit_msrs(n);
+}
+
+/* A synthesized exit of L2 for L1 (INIT, an NMI L1 intercepts): VMCS02 current. */
+void nested_reflect_event(struct pcpu *p, u32 reason, u32 intr_info)
+{
+    struct exit_info e = { .reason = reason, .intr_info = intr_info };
+    reflect(p, &e);
+}
+
+enum l2_exit nested_l2_exit(struct pcpu *p, u32 full)
+{
+    struct nested *n = &p->nested;
+    struct exit_info e;
+    u32 reason = full & 0xffff;
+    if (n->launch_pending && !(full & EXIT_REASON_FAILED_ENTRY)) vmcs12_set_launched(n->current, true);
+    n->launch_pending = false;
+    if (full & EXIT_REASON_FAILED_ENTRY) {
+        /* the CPU refused VMCS02's guest state after L0's checks passed it: L1 gets the
+         * failure it would get from this CPU (VMCS12 guest state untouched) */
+        u64 qual = vmcs_readnat(VMCS_EXIT_QUALIFICATION);
+        LOG_RL("VMCS02 entry failed on the CPU: reason 0x%x qualification 0x%llx (L0's checks missed it)", full,
+               (unsigned long long)qual);
+        vmcs_dump("vmcs02-entry-failure");
+        PANIC_ON(vmptrld(p->vmcs01_pa) != VMX_OK);
+        n->in_l2 = false;
+        nested_entry_failure(p, full, qual);
+        return L2_REFLECTED;
+    }
+    if (route_exit(p, reason) == TO_L0) { n->l0_handled++; return L2_TO_L0; }
+    if (reason == EXIT_REASON_EPT_VIOLATION) {
+        u64 qual12 = 0;
+        enum ept02_result r = ept02_violation(p, &qual12);
+        if (r == EPT02_FILLED) { n->l0_handled++; return L2_HANDLED; }
+        exit_info_from_cpu(&e);
+        if (r == EPT02_L1_VIOLATION) {
+            e.qual = qual12;           /* bits 3-5: what EPT12 allows, as L1 wrote it */
+        } else {                       /* SDM 28.3.3.1: misconfiguration exits carry no qualification */
+            e.reason = EXIT_REASON_EPT_MISCONFIG;
+            e.qual = 0;
+            e.gla = 0;
+        }
+        reflect(p, &e);
+        return L2_REFLECTED;
+    }
+    exit_info_from_cpu(&e);
+    reflect(p, &e);
+    return L2_REFLECTED;
+}
+
+/* VMLAUNCH/VMRESUME of VMCS02 failed as an instruction (VMfailValid): L0's checks let
+ * through what this CPU refuses; L1 gets the same VMfail. */
+void nested_l2_entry_failed(struct pcpu *p, int status)
+{
+    u32 err = status == VMX_FAIL_VALID ? vmx_instruction_error() : 0;
+    cprintf("VMCS02 %s failed: status %d error %u (L0's VMCS12 checks missed it)",
+            p->nested.vmcs02_launched ? "VMRESUME" : "VMLAUNCH", status, err);
+    vmcs_dump("vmcs02-vmfail");
+    PANIC_ON(vmptrld(p->vmcs01_pa) != VMX_OK);
+    p->nested.in_l2 = false;
+    p->nested.launch_pending = false;
+    if (status != VMX_FAIL_VALID) vm_report_and_end("FAIL VMCS02 entry: VMfailInvalid");
+    vmx_fail(p, err);
+}

@@ -1,0 +1,347 @@
+/* vmx_insn.c - L1's VMXON, VMXOFF, VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE, INVEPT, INVVPID, emulated as the SDM's pseudocode (Vol. 3C ch. 31) */
+#include "hv.h"
+#include "mem.h"
+#include "x86.h"
+#include "nested.h"
+#include "../pure/vmx_operand.h"
+#include "../pure/guest_paging.h"
+#include "../pure/vmcs12_check.h"
+
+#define RFLAGS_ARITH (BIT(0) | BIT(2) | BIT(4) | BIT(6) | BIT(7) | BIT(11)) /* CF PF AF ZF SF OF */
+#define RFLAGS_CF BIT(0)
+#define RFLAGS_ZF BIT(6)
+
+static void set_flags(uintptr_t set)
+{
+    vmcs_writenat(VMCS_GUEST_RFLAGS, (vmcs_readnat(VMCS_GUEST_RFLAGS) & ~(uintptr_t)RFLAGS_ARITH) | set);
+    skip_instruction();
+}
+
+/* SDM 31.2 "Conventions" */
+void vmx_succeed(void) { set_flags(0); }
+void vmx_fail_invalid(void) { set_flags(RFLAGS_CF); }
+void vmx_fail(struct pcpu *p, u32 error)
+{
+    if (p->nested.current == ~0ull) { vmx_fail_invalid(); return; }
+    vmcs12_write(p->nested.current, VMCS_VM_INSTRUCTION_ERROR, error);
+    set_flags(RFLAGS_ZF);
+}
+
+static unsigned l1_cpl(void) { return (vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3; }
+
+/* L1's control registers as it sees them: the bits L0 owns come from the read shadows. */
+static uintptr_t l1_cr0(void)
+{
+    uintptr_t m = vmcs_readnat(VMCS_CR0_GUEST_HOST_MASK);
+    return (vmcs_readnat(VMCS_GUEST_CR0) & ~m) | (vmcs_readnat(VMCS_CR0_READ_SHADOW) & m);
+}
+static uintptr_t l1_cr4(void)
+{
+    uintptr_t m = vmcs_readnat(VMCS_CR4_GUEST_HOST_MASK);
+    return (vmcs_readnat(VMCS_GUEST_CR4) & ~m) | (vmcs_readnat(VMCS_CR4_READ_SHADOW) & m);
+}
+
+static void operand_ctx(struct pcpu *p, struct vmx_operand_ctx *c)
+{
+    memset(c, 0, sizeof *c);
+    c->insn_info = vmcs_read32(VMCS_EXIT_INSTRUCTION_INFO);
+    c->qualification = vmcs_readnat(VMCS_EXIT_QUALIFICATION);
+    for (unsigned r = 0; r < 16; r++) {
+        uintptr_t *g = guest_gpr(&p->regs, r);
+        c->gpr[r] = r == 4 ? vmcs_readnat(VMCS_GUEST_RSP) : g ? *g : 0;
+    }
+    static const unsigned base[6] = { VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE, VMCS_GUEST_SS_BASE,
+                                      VMCS_GUEST_DS_BASE, VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE };
+    for (unsigned s = 0; s < VMX_SEG_COUNT; s++) {
+        c->seg[s].base = vmcs_read_checked(base[s]);
+        c->seg[s].limit = (u32)vmcs_read_checked(VMCS_GUEST_ES_LIMIT + 2 * s);
+        c->seg[s].ar = (u32)vmcs_read_checked(VMCS_GUEST_ES_AR + 2 * s);
+    }
+    c->lma = vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA;
+    c->protected_mode = vmcs_readnat(VMCS_GUEST_CR0) & CR0_PE;
+    c->la57 = false;
+}
+
+static bool l1_64bit(void)
+{
+    return (vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA) && (vmcs_read32(VMCS_GUEST_CS_AR) & VMX_AR_L);
+}
+
+/* The first checks of every VMX instruction but VMXON (SDM 31.3): #UD outside VMX
+ * operation (the CPU made the RFLAGS.VM / compatibility-mode checks before exiting),
+ * #GP(0) at CPL > 0. */
+static bool common_checks(struct pcpu *p)
+{
+    if (!p->nested.vmxon) { inject_ud(); return false; }
+    if (l1_cpl() > 0) { inject_gp0(); return false; }
+    return true;
+}
+
+static bool phys_read(void *opaque, u64 gpa, void *buf, unsigned size)
+{
+    (void)opaque;
+    return l1_read(gpa, buf, size);
+}
+static bool phys_write(void *opaque, u64 gpa, const void *buf, unsigned size)
+{
+    (void)opaque;
+    return l1_write(gpa, buf, size);
+}
+/* Accessed/dirty updates: a locked compare-exchange on L1's entry, as the CPU's own. */
+static bool phys_cmpxchg(void *opaque, u64 gpa, unsigned size, u64 old, u64 new_val)
+{
+    (void)opaque;
+    u8 *pg = l1_page(gpa);
+    void *at = pg + (gpa & (PAGE_SIZE - 1));
+    if (size == 8) return __atomic_compare_exchange_n((u64 *)at, &old, new_val, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    u32 o = (u32)old;
+    return __atomic_compare_exchange_n((u32 *)at, &o, (u32)new_val, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+/* Read or write an operand of L1 at a linear address: segment faults first (decoded),
+ * then paging (#PF with CR2), then the access. Returns false after injecting the fault
+ * (or after arranging a retry of the instruction). */
+static bool access_operand(const struct vmx_operand *op, void *buf, unsigned len, bool write)
+{
+    if (op->fault) { inject_exception((u8)op->fault, true, op->error_code); return false; }
+    struct gpaging_ctx g = {
+        .cr0 = vmcs_readnat(VMCS_GUEST_CR0), .cr3 = vmcs_readnat(VMCS_GUEST_CR3),
+        .cr4 = vmcs_readnat(VMCS_GUEST_CR4), .efer = vmcs_read64(VMCS_GUEST_IA32_EFER),
+        .pdpte = { vmcs_read64(VMCS_GUEST_PDPTE0), vmcs_read64(VMCS_GUEST_PDPTE1),
+                   vmcs_read64(VMCS_GUEST_PDPTE2), vmcs_read64(VMCS_GUEST_PDPTE3) },
+        .ac = (vmcs_readnat(VMCS_GUEST_RFLAGS) & BIT(18)) != 0,
+        .page1gb = (cpuid(0x80000001u, 0).edx & BIT(26)) != 0,
+        .maxphyaddr = l1_caps.maxphyaddr,
+        .read_phys = phys_read, .write_phys = phys_write, .cmpxchg_phys = phys_cmpxchg,
+    };
+    struct gpaging_fault f;
+    int r = write ? gpaging_write(&g, op->linear, buf, len, &f) : gpaging_read(&g, op->linear, buf, len, &f);
+    if (r == GPAGING_OK) return true;
+    if (r == GPAGING_PF) {
+        __asm__ __volatile__("mov %0, %%cr2" : : "r"((uintptr_t)f.linear) : "memory");
+        inject_exception(14, true, f.error_code);
+        return false;
+    }
+    if (r == GPAGING_ERETRY) return false;  /* RIP not advanced: L1 executes it again */
+    /* no memory behind L1's tables or operand, or a mode L0 cannot walk: loud, and the
+     * instruction is refused as on a CPU that cannot complete it */
+    LOG_RL("L1 VMX operand at linear 0x%llx: page walk failed (%d, gpa 0x%llx, mode %s): #GP",
+           (unsigned long long)op->linear, r, (unsigned long long)f.gpa, gpaging_mode_name(gpaging_mode(&g)));
+    inject_gp0();
+    return false;
+}
+
+/* The 64-bit memory operand of VMXON, VMCLEAR, VMPTRLD (read) */
+static bool read_ptr_operand(struct pcpu *p, u32 reason, u64 *v)
+{
+    struct vmx_operand_ctx c;
+    struct vmx_operand op;
+    operand_ctx(p, &c);
+    if (vmx_decode_exit_operand(&c, reason, &op) != VMX_OPERAND_OK || op.is_reg) {
+        LOG_RL("VMX instruction %u: operand encoding L0 cannot decode (info 0x%x): #UD", reason, c.insn_info);
+        inject_ud();
+        return false;
+    }
+    return access_operand(&op, v, 8, false);
+}
+
+static bool addr_bad(u64 a) { return (a & 0xfff) || (a >> l1_caps.maxphyaddr); }
+static u32 revision(void) { return (u32)l1_caps.basic & 0x7fffffffu; }
+
+/* VMXON (SDM 31.3) */
+static void emulate_vmxon(struct pcpu *p)
+{
+    struct nested *n = &p->nested;
+    if (!(l1_cr4() & CR4_VMXE)) { inject_ud(); return; }
+    if (n->vmxon) {
+        if (l1_cpl() > 0) { inject_gp0(); return; }
+        vmx_fail(p, VMXERR_VMXON_IN_ROOT);
+        return;
+    }
+    uintptr_t cr0 = l1_cr0(), cr4 = l1_cr4();
+    bool cr_ok = (cr0 & l1_caps.cr0_fixed0) == l1_caps.cr0_fixed0 && !(cr0 & ~l1_caps.cr0_fixed1) &&
+                 (cr4 & l1_caps.cr4_fixed0) == l1_caps.cr4_fixed0 && !(cr4 & ~l1_caps.cr4_fixed1);
+    u64 fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+    if (l1_cpl() > 0 || !cr_ok || !(fc & 1) || !(fc & 4)) { inject_gp0(); return; }
+    u64 addr;
+    if (!read_ptr_operand(p, EXIT_REASON_VMXON, &addr)) return;
+    u32 rev = 0;
+    if (addr_bad(addr) || (l1_read(addr, &rev, 4), rev != revision())) { vmx_fail_invalid(); return; }
+    n->vmxon = true;
+    n->vmxon_ptr = addr;
+    n->current = ~0ull;
+    nested_l1_vmx_mode(p, true);
+    LOG_RL("L1 VMXON (region 0x%llx)", (unsigned long long)addr);
+    vmx_succeed();
+}
+
+static void emulate_vmxoff(struct pcpu *p)
+{
+    if (!common_checks(p)) return;
+    p->nested.vmxon = false;
+    p->nested.current = ~0ull;
+    nested_l1_vmx_mode(p, false);
+    vmx_succeed();
+}
+
+static void emulate_vmclear(struct pcpu *p)
+{
+    struct nested *n = &p->nested;
+    u64 addr;
+    if (!common_checks(p) || !read_ptr_operand(p, EXIT_REASON_VMCLEAR, &addr)) return;
+    if (addr_bad(addr)) { vmx_fail(p, VMXERR_VMCLEAR_INVALID_ADDR); return; }
+    if (addr == n->vmxon_ptr) { vmx_fail(p, VMXERR_VMCLEAR_VMXON_PTR); return; }
+    vmcs12_set_launched(addr, false);
+    if (addr == n->current) n->current = ~0ull;
+    vmx_succeed();
+}
+
+static void emulate_vmptrld(struct pcpu *p)
+{
+    struct nested *n = &p->nested;
+    u64 addr;
+    if (!common_checks(p) || !read_ptr_operand(p, EXIT_REASON_VMPTRLD, &addr)) return;
+    if (addr_bad(addr)) { vmx_fail(p, VMXERR_VMPTRLD_INVALID_ADDR); return; }
+    if (addr == n->vmxon_ptr) { vmx_fail(p, VMXERR_VMPTRLD_VMXON_PTR); return; }
+    u32 rev = 0;
+    l1_read(addr, &rev, 4);
+    /* bit 31 (shadow VMCS) is an error too: VMCS shadowing is not offered to L1 */
+    if (rev != revision()) { vmx_fail(p, VMXERR_VMPTRLD_BAD_REVISION); return; }
+    n->current = addr;
+    vmx_succeed();
+}
+
+static void emulate_vmptrst(struct pcpu *p)
+{
+    struct vmx_operand_ctx c;
+    struct vmx_operand op;
+    if (!common_checks(p)) return;
+    operand_ctx(p, &c);
+    if (vmx_decode_exit_operand(&c, EXIT_REASON_VMPTRST, &op) != VMX_OPERAND_OK || op.is_reg) { inject_ud(); return; }
+    u64 v = p->nested.current;
+    if (!access_operand(&op, &v, 8, true)) return;
+    vmx_succeed();
+}
+
+/* VMREAD/VMWRITE field semantics (SDM 25.11.2): 64-bit fields have a "high" encoding
+ * (bit 0 set) for bits 63:32; nothing else may set bit 0. */
+static bool field_of(u64 enc, unsigned *base, bool *high)
+{
+    if (enc >> 32) return false;
+    *high = (enc & 1) != 0;
+    *base = (unsigned)enc & ~1u;
+    if (*high && VMCS_ENC_WIDTH(*base) != VMCS_W64) return false;
+    return vmcs12_field_supported(*base);
+}
+
+static void emulate_vmread(struct pcpu *p)
+{
+    struct vmx_operand_ctx c;
+    struct vmx_operand op;
+    if (!common_checks(p)) return;
+    if (p->nested.current == ~0ull) { vmx_fail_invalid(); return; }
+    operand_ctx(p, &c);
+    if (vmx_decode_exit_operand(&c, EXIT_REASON_VMREAD, &op) != VMX_OPERAND_OK) { inject_ud(); return; }
+    unsigned base;
+    bool high;
+    if (!field_of(vmx_reg_value(&c, vmx_decode_reg2(&c)), &base, &high)) { vmx_fail(p, VMXERR_UNSUPPORTED_FIELD); return; }
+    u64 v = vmcs12_read(p->nested.current, base);
+    if (high) v >>= 32;
+    v = vmx_reg_result(&c, v);
+    if (op.is_reg) {
+        uintptr_t *g = guest_gpr(&p->regs, op.reg);
+        if (op.reg == 4) vmcs_writenat(VMCS_GUEST_RSP, v);
+        else if (g) *g = (uintptr_t)v;
+    } else if (!access_operand(&op, &v, op.size, true)) {
+        return;
+    }
+    vmx_succeed();
+}
+
+static void emulate_vmwrite(struct pcpu *p)
+{
+    struct vmx_operand_ctx c;
+    struct vmx_operand op;
+    if (!common_checks(p)) return;
+    if (p->nested.current == ~0ull) { vmx_fail_invalid(); return; }
+    operand_ctx(p, &c);
+    if (vmx_decode_exit_operand(&c, EXIT_REASON_VMWRITE, &op) != VMX_OPERAND_OK) { inject_ud(); return; }
+    u64 v = 0;
+    if (op.is_reg) v = vmx_reg_value(&c, op.reg);
+    else if (!access_operand(&op, &v, op.size, false)) return; /* faults before the field checks */
+    unsigned base;
+    bool high;
+    if (!field_of(vmx_reg_value(&c, vmx_decode_reg2(&c)), &base, &high)) { vmx_fail(p, VMXERR_UNSUPPORTED_FIELD); return; }
+    if (VMCS_ENC_GROUP(base) == VMCS_EXIT && !(l1_caps.misc & BIT(29))) { vmx_fail(p, VMXERR_WRITE_RO_FIELD); return; }
+    if (high) {
+        u64 old = vmcs12_read(p->nested.current, base);
+        v = (old & 0xffffffffu) | (v << 32);
+    } else if (!l1_64bit()) {
+        v &= 0xffffffffu; /* a 32-bit operand clears the upper bits of longer fields */
+    }
+    vmcs12_write(p->nested.current, base, v);
+    vmx_succeed();
+}
+
+/* INVEPT / INVVPID (SDM 31.3): type in a register, 128-bit descriptor in memory. */
+static bool read_inv_operands(struct pcpu *p, u32 reason, u64 *type, struct inv_desc *d)
+{
+    struct vmx_operand_ctx c;
+    struct vmx_operand op;
+    operand_ctx(p, &c);
+    if (vmx_decode_exit_operand(&c, reason, &op) != VMX_OPERAND_OK || op.is_reg) { inject_ud(); return false; }
+    *type = vmx_reg_value(&c, vmx_decode_reg2(&c));
+    return access_operand(&op, d, 16, false);
+}
+
+static void emulate_invept(struct pcpu *p)
+{
+    if (!(l1_caps.procbased2 >> 32 & SEC_ENABLE_EPT) || !(l1_caps.ept_vpid & EPTCAP_INVEPT)) { inject_ud(); return; }
+    if (!common_checks(p)) return;
+    u64 type;
+    struct inv_desc d;
+    if (!read_inv_operands(p, EXIT_REASON_INVEPT, &type, &d)) return;
+    bool ok = (type == 1 && (l1_caps.ept_vpid & EPTCAP_INVEPT_SINGLE)) ||
+              (type == 2 && (l1_caps.ept_vpid & EPTCAP_INVEPT_ALL));
+    if (!ok) { vmx_fail(p, VMXERR_INVALID_INVEPT_INVVPID); return; }
+    ept02_invalidate(p, d.lo, type == 2);
+    vmx_succeed();
+}
+
+static void emulate_invvpid(struct pcpu *p)
+{
+    if (!(l1_caps.procbased2 >> 32 & SEC_ENABLE_VPID) || !(l1_caps.ept_vpid & VPIDCAP_INVVPID)) { inject_ud(); return; }
+    if (!common_checks(p)) return;
+    u64 type;
+    struct inv_desc d;
+    if (!read_inv_operands(p, EXIT_REASON_INVVPID, &type, &d)) return;
+    static const u64 cap_of[4] = { VPIDCAP_ADDR, VPIDCAP_SINGLE, VPIDCAP_ALL, VPIDCAP_SINGLE_NG };
+    u16 vpid = (u16)d.lo;
+    bool ok = type < 4 && (l1_caps.ept_vpid & cap_of[type]) && !(d.lo >> 16) && (type == 2 || vpid != 0);
+    if (ok && type == 0) {
+        u64 la = d.hi; /* individual address: must be canonical (48-bit) */
+        ok = ((s64)(la << 16) >> 16) == (s64)la;
+    }
+    if (!ok) { vmx_fail(p, VMXERR_INVALID_INVEPT_INVVPID); return; }
+    /* every VPID12 runs as one VPID02: flush it whole (over-invalidating is allowed) */
+    p->nested.flush_vpid02 = true;
+    vmx_succeed();
+}
+
+void handle_vmx_instruction(struct pcpu *p)
+{
+    switch (vmcs_read32(VMCS_EXIT_REASON) & 0xffff) {
+    case EXIT_REASON_VMXON: emulate_vmxon(p); break;
+    case EXIT_REASON_VMXOFF: emulate_vmxoff(p); break;
+    case EXIT_REASON_VMCLEAR: emulate_vmclear(p); break;
+    case EXIT_REASON_VMPTRLD: emulate_vmptrld(p); break;
+    case EXIT_REASON_VMPTRST: emulate_vmptrst(p); break;
+    case EXIT_REASON_VMREAD: emulate_vmread(p); break;
+    case EXIT_REASON_VMWRITE: emulate_vmwrite(p); break;
+    case EXIT_REASON_INVEPT: emulate_invept(p); break;
+    case EXIT_REASON_INVVPID: emulate_invvpid(p); break;
+    case EXIT_REASON_VMLAUNCH: nested_vmentry(p, false); break;
+    case EXIT_REASON_VMRESUME: nested_vmentry(p, true); break;
+    default: inject_ud(); break;
+    }
+}
