@@ -3,11 +3,18 @@
 #include "apic.h"
 #include "trap.h"
 
+/* An NMI that reached this CPU is one of nestvisor's kicks (true, counted) or the guest's. */
+bool nmi_take_kick(struct pcpu *p)
+{
+    if (p->kicks_seen >= p->kicks_sent) return false;
+    p->kicks_seen++;
+    return true;
+}
+
 /* An NMI reached this CPU (as an NMI exit or in VMX root): a kick, or owed to the guest. */
 static void nmi_arrived(struct pcpu *p)
 {
-    if (p->kicks_seen < p->kicks_sent) p->kicks_seen++;
-    else p->guest_nmis_pending++;
+    if (!nmi_take_kick(p)) p->guest_nmis_pending++;
 }
 
 static void nmi_in_root(struct trap_frame *f)

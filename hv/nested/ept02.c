@@ -1,7 +1,149 @@
-/* ept02.c - EPT02 (placeholder until pure/ept_nested lands) */
+/* ept02.c - EPT02 per CPU: trees keyed by L1's EPTP, filled on L2's EPT violations from EPT12 x EPT01 (pure/ept_nested.c), a bounded pool */
 #include "hv.h"
+#include "page_alloc.h"
 #include "nested.h"
-void ept02_cpu_init(struct pcpu *p) { (void)p; }
-u64 ept02_eptp(struct pcpu *p, u64 eptp12) { (void)eptp12; return p->ept.eptp; }
-enum ept02_result ept02_violation(struct pcpu *p, u64 *qual12) { (void)p; *qual12 = vmcs_readnat(VMCS_EXIT_QUALIFICATION); return EPT02_L1_VIOLATION; }
-void ept02_invalidate(struct pcpu *p, u64 eptp12, bool all) { (void)p; (void)eptp12; (void)all; }
+#include "../pure/ept_nested.h"
+#include "../pure/vmcs12_check.h"
+
+struct ept02_tree {
+    struct ept02 t;
+    u64 eptp12;                            /* the EPTP12 this tree caches; 0 = unused */
+    u64 last_use;
+};
+
+struct ept02_cpu {
+    struct ept02_pool pool;
+    struct ept02_page pages[EPT02_POOL_PAGES];
+    struct ept02_tree trees[EPT02_TREES];
+    u64 clock;
+};
+static struct ept02_cpu ept02_cpus[HV_MAX_CPUS];
+
+void ept02_cpu_init(struct pcpu *p)
+{
+    struct ept02_cpu *c = &ept02_cpus[p->index];
+    u8 *mem = page_alloc(EPT02_POOL_PAGES);
+    for (unsigned i = 0; i < EPT02_POOL_PAGES; i++) {
+        c->pages[i].va = (u64 *)(mem + i * PAGE_SIZE);
+        c->pages[i].pa = va_to_pa(c->pages[i].va);
+    }
+    PANIC_ON(ept02_pool_init(&c->pool, c->pages, EPT02_POOL_PAGES) != EPT02_OK);
+    for (unsigned t = 0; t < EPT02_TREES; t++) {
+        u64 *root = page_alloc(1);
+        PANIC_ON(ept02_init(&c->trees[t].t, &c->pool, root, va_to_pa(root)) != EPT02_OK);
+    }
+    p->nested.ept02 = 0;
+}
+
+static u64 eptp02_of(const struct ept02_tree *t) { return t->t.root_pa | EPTP_WB | EPTP_WALK4; }
+
+static void invept_tree(const struct ept02_tree *t)
+{
+    struct inv_desc d = { eptp02_of(t), 0 };
+    invept(1, &d);
+}
+
+u64 ept02_eptp(struct pcpu *p, u64 eptp12)
+{
+    struct ept02_cpu *c = &ept02_cpus[p->index];
+    struct ept02_tree *hit = 0, *lru = &c->trees[0];
+    for (unsigned i = 0; i < EPT02_TREES; i++) {
+        struct ept02_tree *t = &c->trees[i];
+        if (t->eptp12 == eptp12) hit = t;
+        if (t->last_use < lru->last_use) lru = t;
+    }
+    if (!hit) {
+        /* a new EPTP12: the least recently used tree starts over for it */
+        hit = lru;
+        ept02_reset(&hit->t);
+        invept_tree(hit);
+        hit->eptp12 = eptp12;
+    }
+    hit->last_use = ++c->clock;
+    p->nested.ept02 = hit;
+    return eptp02_of(hit);
+}
+
+static bool read_entry(void *ctx, u64 l1_gpa, u64 *val)
+{
+    (void)ctx;
+    return l1_read(l1_gpa, val, 8);
+}
+
+/* L0's translation of an L1 guest-physical address: EPT01's shared tree (the xAPIC page
+ * is mapped there, so an L2 that L1 gives its APIC reaches it, as L1's own reads do);
+ * nestvisor's region and addresses EPT01 does not map give the decoy page. */
+static void ept01_translate(u64 l1_gpa, struct ept01_xlate *x)
+{
+    u64 size = 0;
+    u64 *leaf = (l1_gpa >= HV_BASE && l1_gpa < HV_END) ? 0 : ept_lookup(&vm.ept01, l1_gpa, &size);
+    if (!leaf || !(*leaf & EPT_RWX)) {
+        LOG_RL("EPT12 maps L2 onto 0x%llx, which L1 cannot reach: decoy page", (unsigned long long)l1_gpa);
+        x->hpa = va_to_pa(vm.decoy_page) + (l1_gpa & (PAGE_SIZE - 1));
+        x->perm = (unsigned)EPT_RWX;
+        x->extent = PAGE_SIZE;
+        return;
+    }
+    x->hpa = (*leaf & EPT_ADDR_MASK & ~(size - 1)) + (l1_gpa & (size - 1));
+    x->perm = (unsigned)(*leaf & EPT_RWX);
+    x->extent = size;
+}
+
+enum ept02_result ept02_violation(struct pcpu *p, u64 *qual12)
+{
+    struct nested *n = &p->nested;
+    struct ept02_tree *tree = n->ept02;
+    u64 gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
+    u64 q = vmcs_readnat(VMCS_EXIT_QUALIFICATION);
+    struct ept12_walk_in in = {
+        .eptp12 = n->eptp12, .l2_gpa = gpa, .access = (unsigned)(q & 7) ? (unsigned)(q & 7) : EPT12_ACC_READ,
+        .caps = l1_caps.ept_vpid, .maxphyaddr = l1_caps.maxphyaddr, .read_entry = read_entry,
+    };
+    struct ept12_walk w;
+    int s = ept12_walk(&in, &w);
+    if (s == EPT12_VIOLATION) {
+        *qual12 = ept12_violation_qual(q, &w, l1_caps.ept_vpid);
+        return EPT02_L1_VIOLATION;
+    }
+    if (s != EPT12_OK) {
+        LOG_RL("EPT12 misconfiguration for L2 gpa 0x%llx: level %u entry 0x%llx (%s%s)", (unsigned long long)gpa,
+               w.level, (unsigned long long)w.entry, s == EPT12_MISCONFIG ? ept12_mc_name(w.mc_reason) : "bad walk",
+               w.no_memory ? ", no memory" : "");
+        return EPT02_L1_MISCONFIG;
+    }
+    struct ept01_xlate x;
+    ept01_translate(w.l1_gpa, &x);
+    unsigned level = 0;
+    u64 leaf = ept02_leaf(&w, gpa, &x, &level);
+    if (!leaf) {
+        /* EPT01 denies what EPT12 allows: only L0's own mappings could; loud, and L1 gets the violation */
+        LOG_RL("EPT02: no leaf for L2 gpa 0x%llx (L1 0x%llx, EPT12 perm %u, EPT01 perm %u)", (unsigned long long)gpa,
+               (unsigned long long)w.l1_gpa, w.perm, x.perm);
+        *qual12 = q & 7;
+        return EPT02_L1_VIOLATION;
+    }
+    int f = ept02_map(&tree->t, gpa, leaf, level);
+    PANIC_ON(f < 0);
+    n->ept02_fills++;
+    if (f & EPT02_RESET) n->ept02_resets++;
+    if (f & EPT02_OTHERS) {
+        struct ept02_cpu *c = &ept02_cpus[p->index];
+        for (unsigned i = 0; i < EPT02_TREES; i++) invept_tree(&c->trees[i]);
+    } else if (f) {
+        invept_tree(tree);
+    }
+    return EPT02_FILLED;
+}
+
+/* L1's INVEPT (SDM 31.3): drop the trees of that EPTP (or all) on this CPU, as INVEPT
+ * acts on the logical processor that executes it. */
+void ept02_invalidate(struct pcpu *p, u64 eptp12, bool all)
+{
+    struct ept02_cpu *c = &ept02_cpus[p->index];
+    for (unsigned i = 0; i < EPT02_TREES; i++) {
+        struct ept02_tree *t = &c->trees[i];
+        if (!t->eptp12 || (!all && (t->eptp12 & ~0xfffull) != (eptp12 & ~0xfffull))) continue;
+        ept02_reset(&t->t);
+        invept_tree(t);
+    }
+}

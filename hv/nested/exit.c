@@ -90,6 +90,9 @@ static void save_guest_state(struct nested *n, u64 *l2_efer, u64 *l2_pat)
     if (n->exit12 & EXIT_SAVE_DEBUG_CTLS) vmcs12_write(cur, VMCS_GUEST_IA32_DEBUGCTL, vmcs_read64(VMCS_GUEST_IA32_DEBUGCTL));
     if ((n->pin12 & PIN_PREEMPTION_TIMER) && (n->exit12 & EXIT_SAVE_PREEMPT_TIMER))
         vmcs12_write(cur, VMCS_PREEMPTION_TIMER_VALUE, vmcs_read32(VMCS_PREEMPTION_TIMER_VALUE));
+    /* SDM 27.2: a VM exit stores IA32_EFER.LMA into the "IA-32e mode guest" entry control */
+    u64 entry12 = vmcs12_read(cur, VMCS_ENTRY_CONTROLS) & ~(u64)ENTRY_IA32E_MODE;
+    vmcs12_write(cur, VMCS_ENTRY_CONTROLS, entry12 | ((*l2_efer & EFER_LMA) ? ENTRY_IA32E_MODE : 0));
     if (n->proc2_12 & SEC_ENABLE_EPT) {
         vmcs12_write(cur, VMCS_GUEST_PDPTE0, vmcs_read64(VMCS_GUEST_PDPTE0));
         vmcs12_write(cur, VMCS_GUEST_PDPTE1, vmcs_read64(VMCS_GUEST_PDPTE1));
@@ -295,6 +298,21 @@ enum l2_exit nested_l2_exit(struct pcpu *p, u32 full)
         PANIC_ON(vmptrld(p->vmcs01_pa) != VMX_OK);
         n->in_l2 = false;
         nested_entry_failure(p, full, qual);
+        return L2_REFLECTED;
+    }
+    if (reason == EXIT_REASON_EXCEPTION_NMI && (vmcs_read32(VMCS_EXIT_INTR_INFO) & (7u << 8)) == INTR_TYPE_NMI) {
+        /* L0's kick, or an NMI for L2's CPU: an NMI exit to L1 if L1 asked for NMI exiting
+         * (the CPU already applied L2's NMI blocking: VMCS02 has L1's NMI controls), else
+         * delivered to L2 before the next entry */
+        n->l0_handled++;
+        if (nmi_take_kick(p)) return L2_HANDLED;
+        if (!(n->pin12 & PIN_NMI_EXITING)) {
+            p->guest_nmis_pending++;
+            return L2_HANDLED;
+        }
+        n->l0_handled--;
+        exit_info_from_cpu(&e);
+        reflect(p, &e);
         return L2_REFLECTED;
     }
     if (route_exit(p, reason) == TO_L0) { n->l0_handled++; return L2_TO_L0; }
