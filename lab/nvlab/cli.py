@@ -42,9 +42,10 @@ def cmd_list(a):
     for s in scenarios.SCENARIOS:
         opts = ','.join('-' if o is None else 'O%d' % o for o in s.opts)
         print('  %-18s %s' % (s.name, s.desc))
-        print('  %-18s queue=%s archs=%s opts=%s profiles=%s timeout=%ss%s%s' % (
+        print('  %-18s queue=%s archs=%s opts=%s profiles=%s timeout=%ss%s%s%s' % (
             '', '>'.join(s.boot_queue()), ','.join(s.archs), opts, ','.join(s.profiles), s.timeout,
             '' if s.expect == 'pass' else ' expect=' + s.expect,
+            ' compare=bare-' + s.compare if s.compare else '',
             ' tiers=' + ','.join(s.matrix) if s.matrix else ''))
     print('profiles:')
     for n, p in profiles.PROFILES.items():
@@ -77,9 +78,16 @@ def cmd_run(a):
         for kv in a.param or []:
             k, _, v = kv.partition('=')
             overrides[k] = v
+        def note(msg):
+            if tty:
+                sys.stdout.write('\r' + ' ' * 70 + '\r')
+            print('[lab] ' + msg)
+            sys.stdout.flush()
+
         rec = run.run_one(scn, profile, arch, opt, overrides=overrides,
                           timeout=a.timeout, do_build=not a.no_build, stream=sys.stdout if a.stream else None,
-                          progress=progress if tty else None, results_root=a.results, keep_disk=a.keep_disk)
+                          progress=progress if tty else None, results_root=a.results, keep_disk=a.keep_disk,
+                          note=note)
     except (run.RunError, build.BuildError) as e:
         print('lab run: %s' % e, file=sys.stderr)
         return USAGE_EXIT if isinstance(e, run.UsageError) else 1
@@ -90,6 +98,8 @@ def cmd_run(a):
     print('%s  %s on %s %s%s  %.1fs wall, %d outcomes, tsc=%s, ticks=%s%s' % (
         rec['verdict'].upper(), scn.name, profile, arch, '' if opt is None else ' O%s' % opt, rec['wall_s'],
         len(rec['outcomes']), rec['tsc'], rec['icount'], ('  reason: ' + rec['reason']) if rec['reason'] else ''))
+    for line in judge.reference_lines(rec):
+        print(line)
     return rec['exit_code']
 
 
@@ -158,7 +168,7 @@ def cmd_bench(a):
 def cmd_compare(a):
     diffs = results.compare_outcomes(a.a, a.b)
     na, nb = (len(results.load_run(x).get('outcomes') or []) for x in (a.a, a.b))
-    for line in results.format_diffs(diffs):
+    for line in results.format_diffs(diffs, 'A', 'B'):
         print(line)
     print('%d differences (%d vs %d outcome lines)' % (len(diffs), na, nb))
     return 1 if diffs else 0

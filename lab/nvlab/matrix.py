@@ -3,7 +3,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
-from . import build, profiles, run, scenarios
+from . import build, judge, profiles, run, scenarios
 
 
 def tier_rows(tier, filt=None):
@@ -66,7 +66,8 @@ def row_line(r, rec=None, error=None):
         extra += ' ticks=%d' % rec['icount']
     if rec['verdict'] != 'pass' and rec['reason']:
         extra += ' reason=%r' % rec['reason'][:100]
-    return '%s %6.1fs  %s  %s%s' % (head, rec['wall_s'], _rel(rec['results_dir']), extra, want)
+    line = '%s %6.1fs  %s  %s%s' % (head, rec['wall_s'], _rel(rec['results_dir']), extra, want)
+    return '\n    '.join([line] + judge.reference_lines(rec, limit=3))
 
 
 def _rel(path):
@@ -106,19 +107,34 @@ def run_rows(rows, jobs=2, out=print, results_root=None):
     lock = threading.Lock()
     passed = failed = 0
 
-    def one(r):
+    def one(r, reference=None):
         if id(r) in failed_builds:
             return r, None, failed_builds[id(r)]
         try:
-            return r, run.run_one(*r, do_build=False, results_root=results_root), None
+            return r, run.run_one(*r, do_build=False, results_root=results_root, reference=reference), None
         except KeyboardInterrupt:
             return r, None, 'interrupted'
         except Exception as e:        # a broken row must not stop the matrix
             return r, None, '%s: %s' % (type(e).__name__, e)
 
+    def from_row(fut):
+        """A nested row's reference: the bare row of the same axes in this matrix (its result)."""
+        def ref(spec):
+            _, rec, err = fut.result()
+            return run.reference_from(rec, 'matrix', spec, err)
+        return ref
+
+    # Bare rows that are another row's reference go first: the pool starts rows in order, so a
+    # nested row waiting for its reference never waits for a row that has not started.
+    targets = {(r[0].compare,) + tuple(r[1:]) for r in rows if r[0].compare}
+    rows = sorted(rows, key=lambda r: ((r[0].name,) + tuple(r[1:])) not in targets)
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    futs = {}
     try:
-        for fut in as_completed([pool.submit(one, r) for r in rows]):
+        for r in rows:                # rows without a bare row here find or run theirs (run_one)
+            k = (r[0].compare,) + tuple(r[1:]) if r[0].compare else None
+            futs[(r[0].name,) + tuple(r[1:])] = pool.submit(one, r, from_row(futs[k]) if k in futs else None)
+        for fut in as_completed(list(futs.values())):
             r, rec, err = fut.result()
             ok = rec is not None and rec['verdict'] == r[0].expect
             with lock:

@@ -52,6 +52,70 @@ def plan(scn, profile, arch, opt, overrides=None, repo=REPO):
     return cmds, entries
 
 
+def profile_info(scn, profile):
+    """What the emulated machine of a run was (recorded in run.json; a bare reference must match)."""
+    prof = profiles.get(profile)
+    return dict(model=prof['model'], count=prof['count'], memory=prof['memory'],
+                ips=scn.bochs.get('ips', profiles.IPS))
+
+
+def sha256_of(path):
+    with open(path, 'rb') as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+# ---- the bare reference of a scenario with `compare` (judge.apply_reference) ----
+
+def reference_spec(scn, profile, arch, opt, overrides=None, repo=REPO):
+    """What a bare run must match to be this nested row's oracle: the bare scenario on the same
+    profile and Bochs settings, the same kernel image (sha256) with the same command line. Call
+    after the build."""
+    entry, bare = scn.compared_entry()
+    _, entries = plan(scn, profile, arch, opt, overrides, repo)
+    mine = entries[scn.entries.index(entry)]
+    return dict(scenario=bare.name, profile=profile, profile_info=profile_info(bare, profile),
+                bochs_settings=bare.bochs, bochs_version=bochs.version(), kernel=mine['kernel'],
+                sha256=sha256_of(mine['path']), args=mine['args'])
+
+
+def reference_from(rec, how, spec, error=None):
+    """The reference judge.apply_reference takes, from a bare run record (None: it did not run,
+    error says why). A record that does not match spec is no reference: problem says why."""
+    ref = dict(scenario=spec['scenario'], how=how, results_dir=None, verdict=None, outcomes=[], problem=None)
+    if rec is None:
+        ref['problem'] = 'the bare %s row did not run: %s' % (spec['scenario'], error or '?')
+        return ref
+    ref.update(results_dir=rec.get('results_dir'), verdict=rec.get('verdict'), outcomes=results.guest_outcomes(rec))
+    why = results.reference_mismatch(rec, spec)
+    if why:
+        ref['problem'] = 'bare run %s: %s' % (_rel(rec.get('results_dir') or '?'), why)
+    return ref
+
+
+def _rel(path):
+    r = os.path.relpath(path)
+    return path if r.startswith('..') else r
+
+
+def find_or_run_reference(scn, profile, arch, opt, spec, overrides=None, results_root=None, repo=REPO, note=None):
+    """A bare run in results/ that matches spec (reused), else the bare scenario run now (first)."""
+    root = results_root or os.path.join(repo, 'results')
+    rec = results.find_reference(root, spec)
+    if rec is not None:
+        if note:
+            note('reference: reusing bare %s run %s' % (spec['scenario'], _rel(rec['results_dir'])))
+        return reference_from(rec, 'reused', spec)
+    if note:
+        note('reference: no passing bare %s run of this kernel (%s) on %s in %s: running it first' % (
+            spec['scenario'], spec['sha256'][:12], profile, _rel(root)))
+    bare = scenarios.BY_NAME[spec['scenario']]
+    rec = run_one(bare, profile, arch, opt, overrides=overrides, do_build=False, results_root=results_root, repo=repo)
+    if note:
+        note('reference: bare %s %s in %.0fs: %s' % (spec['scenario'], rec['verdict'].upper(), rec.get('wall_s', 0),
+                                                     _rel(rec['results_dir'])))
+    return reference_from(rec, 'ran', spec)
+
+
 def build_linux_if_needed(entries, repo=REPO):
     if any(e['kind'] == 'linux' for e in entries):
         linux_guest.build(repo, os.path.join(repo, 'build', 'linux'))
@@ -114,8 +178,10 @@ def _git(repo):
 
 
 def run_one(scn, profile, arch, opt, overrides=None, timeout=None, do_build=True, quiet_build=False,
-            stream=None, progress=None, results_root=None, keep_disk=False, repo=REPO):
-    """Returns the run record (also written to <results dir>/run.json)."""
+            stream=None, progress=None, results_root=None, keep_disk=False, repo=REPO, reference=None, note=None):
+    """Returns the run record (also written to <results dir>/run.json). For a scenario with
+    `compare`, reference(spec) gives the bare reference (default: find_or_run_reference, which
+    may boot the bare scenario first); note(str) reports what happens to it."""
     cmds, entries = plan(scn, profile, arch, opt, overrides, repo)
     if do_build:
         build.make(cmds, quiet=quiet_build)
@@ -123,8 +189,16 @@ def run_one(scn, profile, arch, opt, overrides=None, timeout=None, do_build=True
     for e in entries:
         if not os.path.exists(e['path']):
             raise RunError('kernel %s not found (did the build run?)' % e['path'])
-        with open(e['path'], 'rb') as f:
-            e['sha256'] = hashlib.sha256(f.read()).hexdigest()
+        e['sha256'] = sha256_of(e['path'])
+    ref = None
+    if scn.compare:
+        spec = reference_spec(scn, profile, arch, opt, overrides, repo)
+        if reference is None:
+            ref = find_or_run_reference(scn, profile, arch, opt, spec, overrides, results_root, repo, note)
+        else:
+            ref = reference(spec)
+        if ABORT.is_set():
+            raise KeyboardInterrupt
     timeout = timeout or scn.timeout + profiles.get(profile)['extra_timeout']
     suffix = arch + ('' if opt is None else '-O%d' % opt)
     out = results.new_dir(results_root or os.path.join(repo, 'results'), scn.name, profile, suffix)
@@ -153,18 +227,19 @@ def run_one(scn, profile, arch, opt, overrides=None, timeout=None, do_build=True
             os.unlink(os.path.join(out, 'disk.img'))
         raise
     wall = time.time() - start
-    text = ''.join(bochs.read(lf) for lf in logs)   # innermost guest first, then nestvisor levels
-    rec = judge.judge(text, ended, timeout)
+    texts = [(os.path.basename(lf), bochs.read(lf)) for lf in logs]   # innermost guest first, then nestvisor levels
+    rec = judge.judge_logs(texts, ended, timeout)
     ticks, source = bochs.ticks(out)
     notes = bochs.notes(out)
     if rec['verdict'] == 'timeout' and notes:
         rec['reason'] += ' (bochs.log: %s)' % bochs.worst_note(notes)
+    if ref is not None:           # the innermost guest's OUTCOME lines against the bare run's
+        judge.apply_reference(rec, judge.outcomes(texts[0][1]), ref)
     if not keep_disk:
         os.unlink(os.path.join(out, 'disk.img'))
-    prof = profiles.get(profile)
     rec.update(
         scenario=scn.name, desc=scn.desc, profile=profile, arch=arch, opt=opt,
-        profile_info=dict(model=prof['model'], count=prof['count'], memory=prof['memory'], ips=scn.bochs.get('ips', profiles.IPS)),
+        profile_info=profile_info(scn, profile),
         params=dict(scn.params, **{k: v for k, v in (overrides or {}).items() if v is not None}),
         queue=scn.boot_queue(), entries=entries, build=dict(make=[' '.join(c) for c in cmds], built=do_build),
         expected=scn.expect, ended=ended, bochs_exit=emu.proc.returncode,
