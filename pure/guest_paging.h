@@ -106,11 +106,13 @@ int gpaging_translate(const struct gpaging_ctx *c, uint64_t linear, bool write, 
 /*
  * Copy len (1..16) bytes between buf and the operand at `linear`, as the instruction would
  * access it: a range crossing a 4-KiB boundary is translated page by page (the second page's
- * address wraps at 4 GiB outside 4-level paging), both pages are checked before anything
- * is touched, so an access that faults or finds no memory reads or writes nothing (flags
- * aside: accessed/dirty flags of the first page may already be set when the second
- * page's flag update then finds a fault). With GPAGING_PF, fault->linear is the first
- * byte of the faulting page's part: `linear` or the page boundary.
+ * address wraps at 4 GiB outside 4-level paging), and both pages are checked before anything
+ * is touched, so an access that faults reads, writes and flags nothing. (Only if L1 edits
+ * its tables between the check and the flag update can the first page's accessed/dirty
+ * flags be set and the second page then fault, as on a CPU.) Missing memory
+ * for the data (GPAGING_ENOMEM) is also found before anything is written; the flags are
+ * set by then. With GPAGING_PF, fault->linear is the first byte of the faulting page's
+ * part: `linear` or the page boundary. `fault` may be NULL.
  */
 int gpaging_read(const struct gpaging_ctx *c, uint64_t linear, void *buf, unsigned len,
                  struct gpaging_fault *fault);
