@@ -151,7 +151,8 @@ void handle_exception_nmi(struct pcpu *p);
 void handle_nmi_window(struct pcpu *p);
 void lapic_step_done(struct pcpu *p);
 void nmi_deliver_pending(struct pcpu *p);
-bool nmi_take_kick(struct pcpu *p);                 /* an arrived NMI was L0's own kick */
+bool nmi_take_kick(struct pcpu *p);
+void nmi_unblock(void);                             /* IRET to self: end NMI blocking after an NMI exit */                 /* an arrived NMI was L0's own kick */
 
 /* Hypercalls (VMCALL with EAX = number). */
 #define HC_MAGIC 0x4e560000u

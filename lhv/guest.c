@@ -42,6 +42,8 @@ u32 guest_run(struct cpu *c, exit_handler_t h, void *ctx)
         u32 reason = full & 0xffff;
         v->exit_reason = (full & EXIT_REASON_FAILED_ENTRY) ? full : reason;
         if (!(full & EXIT_REASON_FAILED_ENTRY)) v->launched = true;
+        iret_to_self(); /* SDM 27.1: an NMI exit leaves NMIs blocked until an IRET; Bochs 2.7 also
+                           kept them blocked after other exits: every exit ends with NMIs unblocked */
         enum exit_action a = h ? h(c, v->exit_reason, ctx) : EXIT_UNHANDLED;
         if (a == EXIT_RESUME) continue;
         if (a == EXIT_STOP) return v->exit_reason;

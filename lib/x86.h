@@ -119,4 +119,18 @@ static inline u32 lar(u16 sel)
 #define EFER_LMA BIT(10)
 #define EFER_NXE BIT(11)
 
+/* IRET to the next instruction. SDM 27.1: after a VM exit caused by an NMI, NMIs stay
+ * blocked until the host executes IRET; a hypervisor that takes no NMI itself must do
+ * one, or the next NMI waits for some unrelated IRET (seen on Bochs 2.7). */
+static inline void iret_to_self(void)
+{
+#ifdef __x86_64__
+    __asm__ __volatile__("mov %%ss, %%rax\n\tpush %%rax\n\tpush %%rsp\n\taddq $8, (%%rsp)\n\t"
+                         "pushfq\n\tmov %%cs, %%rax\n\tpush %%rax\n\tlea 1f(%%rip), %%rax\n\tpush %%rax\n\t"
+                         "iretq\n1:" : : : "rax", "memory", "cc");
+#else
+    __asm__ __volatile__("pushfl\n\tpushl %%cs\n\tpushl $1f\n\tiret\n1:" : : : "memory", "cc");
+#endif
+}
+
 #endif

@@ -20,7 +20,9 @@ static void nmi_arrived(struct pcpu *p)
 static void nmi_in_root(struct trap_frame *f)
 {
     (void)f;
-    nmi_arrived(this_pcpu());
+    struct pcpu *p = this_pcpu();
+    LOG_RL("NMI in root (in_l2 %d)", p->nested.in_l2);
+    nmi_arrived(p);
 }
 
 /* Interrupts reach nestvisor only while an AP sleeps for SIPI (the wake IPI). */
@@ -72,5 +74,6 @@ void nmi_deliver_pending(struct pcpu *p)
         return;
     }
     p->guest_nmis_pending--;
+    LOG_RL("NMI injected into L1 at rip 0x%lx", (unsigned long)vmcs_readnat(VMCS_GUEST_RIP));
     vmcs_write32(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
 }

@@ -255,6 +255,8 @@ void nested_before_l2_entry(struct pcpu *p)
         u32 intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
         bool virt = n->pin12 & PIN_VIRTUAL_NMIS;
         bool blocked = !virt && (intr & INTERRUPTIBILITY_NMI);   /* SDM 25.3: NMI blocking holds NMI exits */
+        LOG_RL("NMI pending for L2's CPU: pin12 0x%x interruptibility 0x%x rip 0x%lx", n->pin12, intr,
+               (unsigned long)vmcs_readnat(VMCS_GUEST_RIP));
         if ((n->pin12 & PIN_NMI_EXITING) && !blocked) {
             /* SDM 25.2: with NMI exiting an NMI is a VM exit to L1 (reason 0, vector 2) */
             p->guest_nmis_pending--;

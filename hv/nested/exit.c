@@ -312,6 +312,7 @@ enum l2_exit nested_l2_exit(struct pcpu *p, u32 full)
         }
         n->l0_handled--;
         exit_info_from_cpu(&e);
+        LOG_RL("L2 NMI exit reflected to L1: rip 0x%lx idt 0x%x", (unsigned long)vmcs_readnat(VMCS_GUEST_RIP), e.idt_info);
         reflect(p, &e);
         return L2_REFLECTED;
     }

@@ -147,6 +147,10 @@ NORETURN void vcpu_run(struct pcpu *p)
         u32 full = vmcs_read32(VMCS_EXIT_REASON);
         u32 reason = full & 0xffff;
         if (!(full & EXIT_REASON_FAILED_ENTRY)) *launched = true;
+        /* SDM 27.1: an NMI exit leaves NMIs blocked until an IRET; Bochs 2.7 also kept them
+         * blocked after other exits (the LHV nmi test's second iteration, bare and nested).
+         * nestvisor takes no NMI in root across this loop, so every exit ends with one IRET. */
+        iret_to_self();
         count_exit(p, reason);
         u32 vectoring = (full & EXIT_REASON_FAILED_ENTRY) ? 0 : vmcs_read32(VMCS_IDT_VECTORING_INFO);
         if (l2) {
