@@ -294,12 +294,11 @@ static unsigned tables_needed(const struct ept02 *t, uint64_t gpa, unsigned leve
 static bool leaf_ok(uint64_t leaf, unsigned level)
 {
     unsigned rwx = (unsigned)(leaf & EPT_RWX);
-    uint64_t addr_ok = ADDR_51_12 & ~(EPT_LEVEL_SIZE(level) - 1);
 
     if (level < 1 || level > 3 || rwx == 0 || (rwx & 3u) == 2u) return false;
     if (!((MT_VALID_MASK >> ((leaf >> EPT_MT_SHIFT) & 7)) & 1)) return false;
     if (((leaf & EPT_LARGE) != 0) != (level > 1)) return false;
-    return (leaf & ~(addr_ok | 0xFFull)) == 0;
+    return (leaf & ~((ADDR_51_12 & ~(EPT_LEVEL_SIZE(level) - 1)) | 0xFFull)) == 0;
 }
 
 int ept02_map(struct ept02 *t, uint64_t l2_gpa, uint64_t leaf, unsigned level)

@@ -190,12 +190,14 @@ struct ept02 {
    non-NULL, every pa 4 KiB-aligned and below 2^52). EPT02_EBAD otherwise. No trees yet. */
 int ept02_pool_init(struct ept02_pool *pool, const struct ept02_page *pages, unsigned npages);
 
-/* An empty tree with root page (root, root_pa), which is zeroed; it joins pool. */
+/* An empty tree with root page (root, root_pa), which is zeroed; it joins pool for good (once per
+   tree: to reuse one for another EPTP12, ept02_reset it). EPTP02 = root_pa | walk length | type. */
 int ept02_init(struct ept02 *t, struct ept02_pool *pool, uint64_t *root, uint64_t root_pa);
 
 /*
  * Insert leaf (as ept02_leaf makes it) for l2_gpa (< 2^48; rounded down to the leaf's
- * size) at level 1, 2 or 3, creating tables from the pool. A leaf or table there is
+ * size) at level 1, 2 or 3 (3 only if the CPU has 1-GByte EPT pages; ept02_leaf never
+ * asks for it), creating tables from the pool. A leaf or table there is
  * replaced (a large leaf split: its other parts refault; a table under a new large leaf
  * freed). When the pool cannot supply the tables, this tree is reset and, if that is not
  * enough, every other tree of the pool too; the insert then always succeeds. Returns

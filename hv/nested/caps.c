@@ -20,7 +20,8 @@ static bool field_hw[256];                 /* the CPU supports this table row (V
                     BIT(29) /* MONITOR */ | BIT(30) /* PAUSE */ | PROC_ACTIVATE_SECONDARY)
 #define OFFER_PROC2 (SEC_ENABLE_EPT | SEC_DESC_TABLE_EXITING | SEC_ENABLE_RDTSCP | SEC_ENABLE_VPID |      \
                      SEC_WBINVD_EXITING | SEC_UNRESTRICTED_GUEST | BIT(11) /* RDRAND */ |                 \
-                     SEC_ENABLE_INVPCID | BIT(16) /* RDSEED */ | SEC_ENABLE_XSAVES)
+                     SEC_ENABLE_INVPCID | BIT(16) /* RDSEED */ | SEC_ENABLE_XSAVES |                   \
+                     SEC_VMCS_SHADOWING /* L2's VMREAD/VMWRITE emulated on the link VMCS */)
 #define OFFER_EXIT (EXIT_SAVE_DEBUG_CTLS | EXIT_HOST_ADDR_SPACE | EXIT_ACK_INTR | EXIT_SAVE_PAT |          \
                     EXIT_LOAD_PAT | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PREEMPT_TIMER)
 #define OFFER_ENTRY (ENTRY_LOAD_DEBUG_CTLS | ENTRY_IA32E_MODE | ENTRY_LOAD_PAT | ENTRY_LOAD_EFER)
@@ -64,7 +65,7 @@ void nested_caps_init(void)
     }
 }
 
-static bool offered2(u32 bit) { return (l1_caps.procbased >> 63) && (l1_caps.procbased2 >> 32 & bit); }
+bool offered2(u32 bit) { return (l1_caps.procbased >> 63) && (l1_caps.procbased2 >> 32 & bit); }
 
 /* Fields of features L1 is not offered are unsupported, as on a CPU without them. */
 static bool field_offered(unsigned enc)
@@ -74,6 +75,7 @@ static bool field_offered(unsigned enc)
     case VMCS_EPT_POINTER: case VMCS_GUEST_PDPTE0: case VMCS_GUEST_PDPTE1:
     case VMCS_GUEST_PDPTE2: case VMCS_GUEST_PDPTE3: return offered2(SEC_ENABLE_EPT);
     case VMCS_XSS_EXIT_BITMAP: return offered2(SEC_ENABLE_XSAVES);
+    case VMCS_VMREAD_BITMAP: case VMCS_VMWRITE_BITMAP: return offered2(SEC_VMCS_SHADOWING);
     case VMCS_PREEMPTION_TIMER_VALUE: return l1_caps.pinbased >> 32 & PIN_PREEMPTION_TIMER;
     case VMCS_GUEST_IA32_PAT: case VMCS_HOST_IA32_PAT: return l1_caps.exit >> 32 & EXIT_LOAD_PAT;
     case VMCS_GUEST_IA32_EFER: case VMCS_HOST_IA32_EFER: return l1_caps.exit >> 32 & EXIT_LOAD_EFER;
@@ -82,7 +84,7 @@ static bool field_offered(unsigned enc)
     case VMCS_VIRTUAL_APIC_ADDR: case VMCS_TPR_THRESHOLD: case VMCS_APIC_ACCESS_ADDR:
     case VMCS_VM_FUNCTION_CONTROLS: case VMCS_EPTP_LIST_ADDR: case VMCS_EOI_EXIT_BITMAP0:
     case VMCS_EOI_EXIT_BITMAP1: case VMCS_EOI_EXIT_BITMAP2: case VMCS_EOI_EXIT_BITMAP3:
-    case VMCS_VMREAD_BITMAP: case VMCS_VMWRITE_BITMAP: case VMCS_VE_INFO_ADDR:
+    case VMCS_VE_INFO_ADDR:
     case VMCS_ENCLS_EXITING_BITMAP: case VMCS_TSC_MULTIPLIER: case VMCS_PLE_GAP: case VMCS_PLE_WINDOW:
     case VMCS_GUEST_IA32_PERF_GLOBAL_CTRL: case VMCS_HOST_IA32_PERF_GLOBAL_CTRL:
     case VMCS_GUEST_IA32_BNDCFGS: case VMCS_EXECUTIVE_VMCS_PTR:

@@ -131,7 +131,8 @@ static void build_vmcs02(struct pcpu *p)
         proc02 |= PROC_USE_IO_BITMAPS;
     }
     vmcs_write32(VMCS_PROC_BASED_CONTROLS, vmx_adjust_controls(caps.proc, proc02 | PROC_ACTIVATE_SECONDARY));
-    u32 proc2_02 = proc2 | SEC_ENABLE_EPT;
+    /* L1's VMCS shadowing is emulated: every VMREAD/VMWRITE of L2 exits to L0 */
+    u32 proc2_02 = (proc2 & ~SEC_VMCS_SHADOWING) | SEC_ENABLE_EPT;
     if (cap_proc2(SEC_ENABLE_VPID)) proc2_02 |= SEC_ENABLE_VPID;
     vmcs_write32(VMCS_SECONDARY_CONTROLS, vmx_adjust_controls(caps.proc2, proc2_02));
     if (cap_proc2(SEC_ENABLE_VPID)) vmcs_write16(VMCS_VPID, n->vpid02);
@@ -208,6 +209,9 @@ void nested_vmentry(struct pcpu *p, bool resume)
     if (!n->vmxon) { inject_ud(); return; }
     if ((vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3) { inject_gp0(); return; }
     if (n->current == ~0ull) { vmx_fail_invalid(); return; }
+    u32 rev = 0;
+    l1_read(n->current, &rev, 4);
+    if (rev & VMCS12_SHADOW_BIT) { vmx_fail_invalid(); return; }   /* SDM 26.1: a shadow VMCS is not launched */
     struct vmcs12_entry_request rq = {
         .read = check_read, .read_gpa = check_read_gpa, .ctx = &n->current, .caps = &l1_caps,
         .vmresume = resume, .launched = vmcs12_launched(n->current),

@@ -57,7 +57,10 @@ static enum route route_exit(struct pcpu *p, u32 reason)
     case EXIT_REASON_EPT_VIOLATION:
         return (n->proc2_12 & SEC_ENABLE_EPT) ? TO_L1 /* EPT12 decides, see below */ : TO_L0;
     case EXIT_REASON_EPT_MISCONFIG:
-        return TO_L0;                  /* EPT02/EPT01 are L0's tables: an L0 bug, reported */
+        return TO_L0;
+    case EXIT_REASON_VMREAD:
+    case EXIT_REASON_VMWRITE:
+        return nested_l2_vmrw_shadowed(p, reason) ? TO_L0 : TO_L1;                  /* EPT02/EPT01 are L0's tables: an L0 bug, reported */
     default:
         return TO_L1;
     }

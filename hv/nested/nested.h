@@ -4,6 +4,8 @@
 
 #include "types.h"
 
+struct pcpu;
+
 /*
  * Words as in DESIGN.md: L0 = nestvisor on the CPU, L1 = its guest (a hypervisor once it
  * executes VMXON), L2 = L1's guest. VMCS01 runs L1, VMCS12 is L1's VMCS (kept in L1's own
@@ -64,6 +66,9 @@ struct vmcs12_caps;
 extern struct vmcs12_caps l1_caps;
 void nested_caps_init(void);                        /* after vmx_read_caps() */
 bool nested_rdmsr(u32 msr, u64 *v);                 /* IA32_VMX_* as L1 sees them; false: #GP */
+bool offered2(u32 bit);                             /* a secondary control L1 may set */
+#define VMCS12_SHADOW_BIT 0x80000000u               /* revision word: a shadow VMCS (SDM 25.2) */
+bool nested_l2_vmrw_shadowed(struct pcpu *p, u32 reason); /* L2's VMREAD/VMWRITE is L0's (VMCS shadowing) */
 
 /* ---- instructions (vmx_insn.c), entries (entry.c), exits (exit.c) ---- */
 struct pcpu;

@@ -205,8 +205,12 @@ static void emulate_vmptrld(struct pcpu *p)
     if (addr == n->vmxon_ptr) { vmx_fail(p, VMXERR_VMPTRLD_VMXON_PTR); return; }
     u32 rev = 0;
     l1_read(addr, &rev, 4);
-    /* bit 31 (shadow VMCS) is an error too: VMCS shadowing is not offered to L1 */
-    if (rev != revision()) { vmx_fail(p, VMXERR_VMPTRLD_BAD_REVISION); return; }
+    /* bit 31 (a shadow VMCS) is allowed where VMCS shadowing is offered */
+    bool shadow_ok = offered2(SEC_VMCS_SHADOWING);
+    if ((rev & ~VMCS12_SHADOW_BIT) != revision() || ((rev & VMCS12_SHADOW_BIT) && !shadow_ok)) {
+        vmx_fail(p, VMXERR_VMPTRLD_BAD_REVISION);
+        return;
+    }
     n->current = addr;
     vmx_succeed();
 }
@@ -234,18 +238,34 @@ static bool field_of(u64 enc, unsigned *base, bool *high)
     return vmcs12_field_supported(*base);
 }
 
+/* The VMCS VMREAD/VMWRITE act on: L1's current VMCS, or for L2 under VMCS shadowing the
+ * one VMCS12's link pointer names (SDM 31.3 VMREAD/VMWRITE, "in VMX non-root operation").
+ * The checks before it: L1 #UD outside VMX operation; both #GP(0) at CPL > 0. ~0 = none. */
+static bool vmrw_target(struct pcpu *p, u64 *target)
+{
+    if (p->nested.in_l2) {
+        if ((vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3) { inject_gp0(); return false; }
+        *target = vmcs12_read(p->nested.current, VMCS_VMCS_LINK_POINTER);
+        return true;
+    }
+    if (!common_checks(p)) return false;
+    *target = p->nested.current;
+    return true;
+}
+
 static void emulate_vmread(struct pcpu *p)
 {
     struct vmx_operand_ctx c;
     struct vmx_operand op;
-    if (!common_checks(p)) return;
-    if (p->nested.current == ~0ull) { vmx_fail_invalid(); return; }
+    u64 target;
+    if (!vmrw_target(p, &target)) return;
+    if (target == ~0ull) { vmx_fail_invalid(); return; }
     operand_ctx(p, &c);
     if (vmx_decode_exit_operand(&c, EXIT_REASON_VMREAD, &op) != VMX_OPERAND_OK) { inject_ud(); return; }
     unsigned base;
     bool high;
     if (!field_of(vmx_reg_value(&c, vmx_decode_reg2(&c)), &base, &high)) { vmx_fail(p, VMXERR_UNSUPPORTED_FIELD); return; }
-    u64 v = vmcs12_read(p->nested.current, base);
+    u64 v = vmcs12_read(target, base);
     if (high) v >>= 32;
     v = vmx_reg_result(&c, v);
     if (op.is_reg) {
@@ -262,8 +282,9 @@ static void emulate_vmwrite(struct pcpu *p)
 {
     struct vmx_operand_ctx c;
     struct vmx_operand op;
-    if (!common_checks(p)) return;
-    if (p->nested.current == ~0ull) { vmx_fail_invalid(); return; }
+    u64 target;
+    if (!vmrw_target(p, &target)) return;
+    if (target == ~0ull) { vmx_fail_invalid(); return; }
     operand_ctx(p, &c);
     if (vmx_decode_exit_operand(&c, EXIT_REASON_VMWRITE, &op) != VMX_OPERAND_OK) { inject_ud(); return; }
     u64 v = 0;
@@ -274,12 +295,12 @@ static void emulate_vmwrite(struct pcpu *p)
     if (!field_of(vmx_reg_value(&c, vmx_decode_reg2(&c)), &base, &high)) { vmx_fail(p, VMXERR_UNSUPPORTED_FIELD); return; }
     if (VMCS_ENC_GROUP(base) == VMCS_EXIT && !(l1_caps.misc & BIT(29))) { vmx_fail(p, VMXERR_WRITE_RO_FIELD); return; }
     if (high) {
-        u64 old = vmcs12_read(p->nested.current, base);
+        u64 old = vmcs12_read(target, base);
         v = (old & 0xffffffffu) | (v << 32);
     } else if (!l1_64bit()) {
         v &= 0xffffffffu; /* a 32-bit operand clears the upper bits of longer fields */
     }
-    vmcs12_write(p->nested.current, base, v);
+    vmcs12_write(target, base, v);
     vmx_succeed();
 }
 
@@ -326,6 +347,24 @@ static void emulate_invvpid(struct pcpu *p)
     /* every VPID12 runs as one VPID02: flush it whole (over-invalidating is allowed) */
     p->nested.flush_vpid02 = true;
     vmx_succeed();
+}
+
+/* SDM 31.3 VMREAD/VMWRITE in VMX non-root operation: no exit (L0 emulates it on the link
+ * VMCS) when VMCS12 enables VMCS shadowing, the field encoding has no bit above 14 set
+ * and its bit in L1's VMREAD/VMWRITE bitmap is 0. */
+bool nested_l2_vmrw_shadowed(struct pcpu *p, u32 reason)
+{
+    const struct nested *n = &p->nested;
+    if (!(n->proc2_12 & SEC_VMCS_SHADOWING)) return false;
+    uintptr_t info = vmcs_read32(VMCS_EXIT_INSTRUCTION_INFO);
+    unsigned reg2 = (info >> 28) & 15;
+    uintptr_t *g = guest_gpr(&p->regs, reg2);
+    u64 enc = reg2 == 4 ? vmcs_readnat(VMCS_GUEST_RSP) : g ? *g : 0;
+    if (!l1_64bit()) enc = (u32)enc;
+    if (enc >> 15) return false;
+    const u8 *bm = l1_page(vmcs12_read(n->current, reason == EXIT_REASON_VMREAD ? VMCS_VMREAD_BITMAP : VMCS_VMWRITE_BITMAP));
+    bool shadowed = !(bm[enc / 8] >> (enc % 8) & 1);
+    return shadowed;
 }
 
 void handle_vmx_instruction(struct pcpu *p)
