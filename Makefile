@@ -99,7 +99,7 @@ setup:
 
 # Boot the default scenario, stream its serial console, end with the verdict.
 run: setup
-	lab/lab run $(or $(SCENARIO),lhv) --profile $(or $(PROFILE),hp2540p) --stream
+	lab/lab run $(or $(SCENARIO),hv-lhv) --profile $(or $(PROFILE),hp2540p) --stream
 
 unit:
 	$(Q)$(MAKE) --no-print-directory -C tests/unit run

@@ -101,11 +101,9 @@ SCENARIOS = [
     S('hv-linux', 'nestvisor -> GRUB -> Linux (SMP): all CPUs online, APERF/MPERF visible, clean power-off',
       [HV0, Entry('linux', 'linux', LINUX_ARGS)], timeout=2400, params=dict(linux_need='nv_need_aperfmperf=1'),
       matrix={'fast': dict(profiles=('hp2540p',), opts=(3,)), 'full': dict(profiles=('hp2540p', 'skylake'))}, **LINUX),
-    # Nested VMX (issue 5). Not in the fast tier until nested VMX works (CI runs fast); to add
-    # hv-lhv there, its matrix line becomes: matrix={'fast': dict(profiles=('hp2540p', 'skylake'))},
     S('hv-lhv', 'nestvisor -> GRUB -> LHV: nested VMX (L0 nestvisor, L1 LHV, L2 its tests); OUTCOME lines = bare lhv',
       [HV0, Entry('lhv', 'lhv', LHV_ARGS)], timeout=1200,
-      matrix={'full': dict(profiles=('hp2540p', 'skylake'))},
+      matrix={'fast': dict(profiles=('hp2540p', 'skylake'))},
       **NESTED_LHV),
     S('hv-hv-lhv', 'nestvisor -> nestvisor (base 0x18000000, INIT_SMP=0) -> LHV: OUTCOME lines = bare lhv',
       [HV0, HV1, Entry('lhv', 'lhv', LHV_ARGS)], timeout=2400,
