@@ -5,10 +5,16 @@
 #include "../pure/ept_nested.h"
 #include "../pure/vmcs12_check.h"
 
+#define EPT02_RECORDS 256                  /* fills remembered per tree for INVEPT revalidation */
+
 struct ept02_tree {
     struct ept02 t;
     u64 eptp12;                            /* the EPTP12 this tree caches; 0 = unused */
     u64 last_use;
+    u64 rec_gpa[EPT02_RECORDS];            /* L2 address of each fill since the last reset */
+    unsigned nrec;
+    bool rec_overflow;                     /* more fills than records: INVEPT resets */
+    u64 reset_count;                       /* t.resets when the records were last cleared */
 };
 
 struct ept02_cpu {
@@ -89,18 +95,39 @@ static void ept01_translate(u64 l1_gpa, struct ept01_xlate *x)
     x->extent = size;
 }
 
+static void records_sync(struct ept02_tree *tree)
+{
+    if (tree->reset_count == tree->t.resets) return;
+    tree->reset_count = tree->t.resets;  /* the tree was emptied (pool, new EPTP): records too */
+    tree->nrec = 0;
+    tree->rec_overflow = false;
+}
+
+/* The EPT02 leaf L2's gpa should have now (EPT12 x EPT01), or 0. */
+static u64 compose(struct pcpu *p, u64 gpa, unsigned access, struct ept12_walk *w, unsigned *level, int *status)
+{
+    struct ept12_walk_in in = {
+        .eptp12 = p->nested.eptp12, .l2_gpa = gpa, .access = access, .caps = l1_caps.ept_vpid,
+        .maxphyaddr = l1_caps.maxphyaddr, .read_entry = read_entry,
+    };
+    *status = ept12_walk(&in, w);
+    *level = 0;
+    if (*status != EPT12_OK) return 0;
+    struct ept01_xlate x;
+    ept01_translate(w->l1_gpa, &x);
+    return ept02_leaf(w, gpa, &x, level);
+}
+
 enum ept02_result ept02_violation(struct pcpu *p, u64 *qual12)
 {
     struct nested *n = &p->nested;
     struct ept02_tree *tree = n->ept02;
     u64 gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
     u64 q = vmcs_readnat(VMCS_EXIT_QUALIFICATION);
-    struct ept12_walk_in in = {
-        .eptp12 = n->eptp12, .l2_gpa = gpa, .access = (unsigned)(q & 7) ? (unsigned)(q & 7) : EPT12_ACC_READ,
-        .caps = l1_caps.ept_vpid, .maxphyaddr = l1_caps.maxphyaddr, .read_entry = read_entry,
-    };
     struct ept12_walk w;
-    int s = ept12_walk(&in, &w);
+    unsigned level = 0;
+    int s;
+    u64 leaf = compose(p, gpa, (unsigned)(q & 7) ? (unsigned)(q & 7) : EPT12_ACC_READ, &w, &level, &s);
     if (s == EPT12_VIOLATION) {
         *qual12 = ept12_violation_qual(q, &w, l1_caps.ept_vpid);
         return EPT02_L1_VIOLATION;
@@ -111,19 +138,18 @@ enum ept02_result ept02_violation(struct pcpu *p, u64 *qual12)
                w.no_memory ? ", no memory" : "");
         return EPT02_L1_MISCONFIG;
     }
-    struct ept01_xlate x;
-    ept01_translate(w.l1_gpa, &x);
-    unsigned level = 0;
-    u64 leaf = ept02_leaf(&w, gpa, &x, &level);
     if (!leaf) {
         /* EPT01 denies what EPT12 allows: only L0's own mappings could; loud, and L1 gets the violation */
-        LOG_RL("EPT02: no leaf for L2 gpa 0x%llx (L1 0x%llx, EPT12 perm %u, EPT01 perm %u)", (unsigned long long)gpa,
-               (unsigned long long)w.l1_gpa, w.perm, x.perm);
+        LOG_RL("EPT02: no leaf for L2 gpa 0x%llx (L1 0x%llx, EPT12 perm %u)", (unsigned long long)gpa,
+               (unsigned long long)w.l1_gpa, w.perm);
         *qual12 = q & 7;
         return EPT02_L1_VIOLATION;
     }
     int f = ept02_map(&tree->t, gpa, leaf, level);
     PANIC_ON(f < 0);
+    records_sync(tree);
+    if (tree->nrec < EPT02_RECORDS) tree->rec_gpa[tree->nrec++] = gpa;
+    else tree->rec_overflow = true;
     n->ept02_fills++;
     if (f & EPT02_RESET) n->ept02_resets++;
     if (f & EPT02_OTHERS) {
@@ -135,15 +161,47 @@ enum ept02_result ept02_violation(struct pcpu *p, u64 *qual12)
     return EPT02_FILLED;
 }
 
-/* L1's INVEPT (SDM 31.3): drop the trees of that EPTP (or all) on this CPU, as INVEPT
- * acts on the logical processor that executes it. */
+/* Keep the leaves whose EPT12 x EPT01 translation is unchanged, drop the others: the
+ * same as emptying the tree and refilling it, without the refaults. Returns false when
+ * the tree must be reset (records lost). */
+static bool revalidate(struct pcpu *p, struct ept02_tree *tree)
+{
+    records_sync(tree);
+    if (tree->rec_overflow) return false;
+    u64 saved = p->nested.eptp12;
+    p->nested.eptp12 = tree->eptp12;
+    unsigned keep = 0;
+    for (unsigned i = 0; i < tree->nrec; i++) {
+        u64 gpa = tree->rec_gpa[i];
+        unsigned have_level = 0, level = 0;
+        u64 have = ept02_lookup(&tree->t, gpa, &have_level);
+        if (!have) continue;                        /* already gone (replaced, split) */
+        struct ept12_walk w;
+        int s;
+        u64 want = compose(p, gpa, EPT12_ACC_READ, &w, &level, &s);
+        if (want == have && level == have_level) {
+            tree->rec_gpa[keep++] = gpa;
+            continue;
+        }
+        ept02_invalidate_range(&tree->t, gpa & ~(EPT_LEVEL_SIZE(have_level) - 1), EPT_LEVEL_SIZE(have_level));
+    }
+    tree->nrec = keep;
+    p->nested.eptp12 = saved;
+    return true;
+}
+
+/* L1's INVEPT (SDM 31.3): on this CPU (INVEPT acts on the logical processor that executes
+ * it), the trees of that EPTP (or all) hold only what EPT12 still says. */
 void ept02_invalidate(struct pcpu *p, u64 eptp12, bool all)
 {
     struct ept02_cpu *c = &ept02_cpus[p->index];
     for (unsigned i = 0; i < EPT02_TREES; i++) {
         struct ept02_tree *t = &c->trees[i];
         if (!t->eptp12 || (!all && (t->eptp12 & ~0xfffull) != (eptp12 & ~0xfffull))) continue;
-        ept02_reset(&t->t);
+        if (!revalidate(p, t)) {
+            ept02_reset(&t->t);
+            p->nested.ept02_resets++;
+        }
         invept_tree(t);
     }
 }
