@@ -157,6 +157,7 @@ void nmi_unblock(void);                             /* IRET to self: end NMI blo
 /* Hypercalls (VMCALL with EAX = number). */
 #define HC_MAGIC 0x4e560000u
 #define HC_STATS (HC_MAGIC | 1)       /* print VM-exit counters */
+#define HC_EXITS (HC_MAGIC | 2)       /* EDX:EAX = this CPU's VM-exit count */
 #define CPUID_HV_LEAF 0x40000000u
 #define CPUID_HV_SIGNATURE "nestvisor   "
 

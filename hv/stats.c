@@ -34,6 +34,12 @@ void stats_print(const char *why)
                     c, (unsigned long long)nn->entries, (unsigned long long)nn->reflected,
                     (unsigned long long)nn->l0_handled, (unsigned long long)nn->ept02_fills,
                     (unsigned long long)nn->ept02_resets);
+        if (nn->entries)
+            cprintf("  cpu %u nested L0 ticks: entries %llu (%llu each), reflections %llu (%llu each), VMREAD/VMWRITE %llu",
+                    c, (unsigned long long)nn->ticks_entry, (unsigned long long)(nn->ticks_entry / nn->entries),
+                    (unsigned long long)nn->ticks_reflect,
+                    (unsigned long long)(nn->reflected ? nn->ticks_reflect / nn->reflected : 0),
+                    (unsigned long long)nn->ticks_vmrw);
         all += p->exits_total;
     }
     cprintf("NESTVISOR-EXITS total=%llu", (unsigned long long)all);

@@ -25,6 +25,7 @@
 #define OPT_NMI             BIT(10)
 #define OPT_PREEMPT_TIMER   BIT(11)
 #define OPT_VMCS_SHADOW     BIT(12)
+#define OPT_BENCH           BIT(13)   /* BENCH line: L2 CPUID round trip (BSP, first iteration) */
 
 /* ---- VMX capabilities, read once on the BSP ---- */
 struct vmx_caps {

@@ -124,10 +124,14 @@ static void build_vmcs02(struct pcpu *p)
     } /* else every MSR access exits (and goes to L1) */
     if ((proc & PROC_UNCOND_IO_EXITING) && !(proc & PROC_USE_IO_BITMAPS)) {
         proc02 |= PROC_UNCOND_IO_EXITING;
-    } else {
+    } else if (proc & PROC_USE_IO_BITMAPS) {
         merge_io_bitmaps(n, proc);
         vmcs_write64(VMCS_IO_BITMAP_A, va_to_pa(n->io_bitmap02));
         vmcs_write64(VMCS_IO_BITMAP_B, va_to_pa(n->io_bitmap02 + PAGE_SIZE));
+        proc02 |= PROC_USE_IO_BITMAPS;
+    } else {                             /* L1 lets L2's I/O through: only L0's own intercepts */
+        vmcs_write64(VMCS_IO_BITMAP_A, va_to_pa(vm.io_bitmap_a));
+        vmcs_write64(VMCS_IO_BITMAP_B, va_to_pa(vm.io_bitmap_b));
         proc02 |= PROC_USE_IO_BITMAPS;
     }
     vmcs_write32(VMCS_PROC_BASED_CONTROLS, vmx_adjust_controls(caps.proc, proc02 | PROC_ACTIVATE_SECONDARY));
@@ -201,7 +205,15 @@ static u32 load_entry_msrs(struct nested *n)
     return 0;
 }
 
+static void nested_vmentry_body(struct pcpu *p, bool resume);
 void nested_vmentry(struct pcpu *p, bool resume)
+{
+    u64 t0 = rdtsc();
+    nested_vmentry_body(p, resume);
+    p->nested.ticks_entry += rdtsc() - t0;
+}
+
+static void nested_vmentry_body(struct pcpu *p, bool resume)
 {
     struct nested *n = &p->nested;
     /* SDM 31.3 VMLAUNCH/VMRESUME: #UD outside VMX operation, #GP(0) at CPL > 0,

@@ -230,7 +230,15 @@ static void exit_info_from_cpu(struct exit_info *e)
 }
 
 /* The emulated VM exit from L2 to L1 (VMCS02 current on entry, VMCS01 on return). */
+static void reflect_body(struct pcpu *p, struct exit_info *e);
 static void reflect(struct pcpu *p, struct exit_info *e)
+{
+    u64 t0 = rdtsc();
+    reflect_body(p, e);
+    p->nested.ticks_reflect += rdtsc() - t0;
+}
+
+static void reflect_body(struct pcpu *p, struct exit_info *e)
 {
     struct nested *n = &p->nested;
     u64 c = n->current, l2_efer, l2_pat;

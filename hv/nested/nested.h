@@ -42,8 +42,11 @@ struct nested {
     u32 proc12, proc2_12, exit12, entry12;
     u64 eptp12;                            /* valid when proc2_12 enables EPT */
     struct ept02_tree *ept02;              /* the tree of eptp12 */
+    u64 last_page;                         /* l1_page()'s one-entry cache */
+    u8 *last_page_hva;
     /* counters (printed with the exit counters) */
     u64 entries, reflected, l0_handled, ept02_fills, ept02_resets;
+    u64 ticks_entry, ticks_reflect, ticks_vmrw;        /* TSC ticks L0 spent emulating them */
 };
 
 /* ---- memory of L1, as L0 reaches it ---- */

@@ -13,15 +13,27 @@ static bool l1_is_ram(u64 page)
     return false;
 }
 
-u8 *l1_page(u64 gpa)
+static u8 *l1_page_slow(u64 page)
 {
-    u64 page = gpa & ~(u64)(PAGE_SIZE - 1);
     if (page >= HV_BASE && page < HV_END) return vm.decoy_page;
     if (!l1_is_ram(page)) {
-        LOG_RL("L1 memory access at 0x%llx is not RAM: decoy page used", (unsigned long long)gpa);
+        LOG_RL("L1 memory access at 0x%llx is not RAM: decoy page used", (unsigned long long)page);
         return vm.decoy_page;
     }
     return (u8 *)(uintptr_t)page;
+}
+
+/* One remembered page per CPU (most accesses are to the current VMCS12): the E820 map
+ * never changes, so the answer for a page never does either. */
+u8 *l1_page(u64 gpa)
+{
+    struct pcpu *p = this_pcpu();
+    u64 page = gpa & ~(u64)(PAGE_SIZE - 1);
+    if (p->nested.last_page_hva && p->nested.last_page == page) return p->nested.last_page_hva;
+    u8 *hva = l1_page_slow(page);
+    p->nested.last_page = page;
+    p->nested.last_page_hva = hva;
+    return hva;
 }
 
 /* len may cross a page boundary: each page is looked up on its own. */
@@ -46,13 +58,24 @@ bool l1_write(u64 gpa, const void *buf, unsigned len) { return l1_copy(gpa, (voi
 
 /* ---- VMCS12 ---- */
 
+/* Table row + 1 of every encoding (bits 14:0 without the access-type bit: width, type,
+ * index), 0 = not a field: O(1) instead of a search on every VMCS12 access. */
+static u8 row_of[1u << 14];
+
+static unsigned field_row(unsigned enc)
+{
+    if (!row_of[vmcs_field_table[0].encoding >> 1]) {
+        for (unsigned i = 0; i < vmcs_field_count; i++) row_of[vmcs_field_table[i].encoding >> 1] = (u8)(i + 1);
+    }
+    unsigned r = enc < (1u << 15) ? row_of[enc >> 1] : 0;
+    PANIC_ON(!r || (enc & 1)); /* callers pass table encodings only */
+    return r - 1;
+}
+
 static volatile u64 *field_slot(u64 vmcs12, unsigned enc)
 {
-    const struct vmcs_field_info *f = vmcs_field_lookup(enc);
-    PANIC_ON(!f); /* callers pass table encodings only */
-    unsigned off = VMCS12_FIELDS_OFF + 8 * (unsigned)(f - vmcs_field_table);
-    _Static_assert(VMCS12_FIELDS_OFF + 8 * 256 <= PAGE_SIZE, "VMCS12 fields fit the VMCS region");
-    return (volatile u64 *)(l1_page(vmcs12) + off);
+    _Static_assert(VMCS12_FIELDS_OFF + 8 * 255 <= PAGE_SIZE, "VMCS12 fields fit the VMCS region");
+    return (volatile u64 *)(l1_page(vmcs12) + VMCS12_FIELDS_OFF + 8 * field_row(enc));
 }
 
 u64 vmcs12_read(u64 vmcs12, unsigned enc) { return *field_slot(vmcs12, enc); }

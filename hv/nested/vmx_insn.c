@@ -375,8 +375,8 @@ void handle_vmx_instruction(struct pcpu *p)
     case EXIT_REASON_VMCLEAR: emulate_vmclear(p); break;
     case EXIT_REASON_VMPTRLD: emulate_vmptrld(p); break;
     case EXIT_REASON_VMPTRST: emulate_vmptrst(p); break;
-    case EXIT_REASON_VMREAD: emulate_vmread(p); break;
-    case EXIT_REASON_VMWRITE: emulate_vmwrite(p); break;
+    case EXIT_REASON_VMREAD: { u64 t0 = rdtsc(); emulate_vmread(p); p->nested.ticks_vmrw += rdtsc() - t0; break; }
+    case EXIT_REASON_VMWRITE: { u64 t0 = rdtsc(); emulate_vmwrite(p); p->nested.ticks_vmrw += rdtsc() - t0; break; }
     case EXIT_REASON_INVEPT: emulate_invept(p); break;
     case EXIT_REASON_INVVPID: emulate_invvpid(p); break;
     case EXIT_REASON_VMLAUNCH: nested_vmentry(p, false); break;

@@ -15,7 +15,8 @@
     X(wrmsr_fault, OPT_WRMSR_FAULT, NULL)                              \
     X(nmi, OPT_NMI, supports_nmi)                                      \
     X(preempt_timer, OPT_PREEMPT_TIMER, supports_preempt_timer)        \
-    X(vmcs_shadow, OPT_VMCS_SHADOW, supports_vmcs_shadow)
+    X(vmcs_shadow, OPT_VMCS_SHADOW, supports_vmcs_shadow)             \
+    X(bench, OPT_BENCH, NULL)
 
 #define DECLARE(name, opt, sup) void test_##name(struct cpu *c);
 TESTS(DECLARE)
