@@ -11,6 +11,7 @@ void nested_cpu_init(struct pcpu *p)
 {
     struct nested *n = &p->nested;
     n->current = ~0ull;
+    n->built_for = ~0ull;
     n->vmcs02 = page_alloc(1);
     n->vmcs02_pa = va_to_pa(n->vmcs02);
     *(volatile u32 *)n->vmcs02 = (u32)caps.basic & 0x7fffffff;   /* SDM 25.2: revision before VMPTRLD */
@@ -118,14 +119,12 @@ static void build_vmcs02(struct pcpu *p)
     vmcs_write32(VMCS_PIN_BASED_CONTROLS, vmx_adjust_controls(caps.pin, pin | PIN_NMI_EXITING));
     u32 proc02 = proc & ~(PROC_USE_MSR_BITMAPS | PROC_USE_IO_BITMAPS | PROC_UNCOND_IO_EXITING);
     if (proc & PROC_USE_MSR_BITMAPS) {
-        merge_msr_bitmap(n);
         vmcs_write64(VMCS_MSR_BITMAP, va_to_pa(n->msr_bitmap02));
         proc02 |= PROC_USE_MSR_BITMAPS;
     } /* else every MSR access exits (and goes to L1) */
     if ((proc & PROC_UNCOND_IO_EXITING) && !(proc & PROC_USE_IO_BITMAPS)) {
         proc02 |= PROC_UNCOND_IO_EXITING;
     } else if (proc & PROC_USE_IO_BITMAPS) {
-        merge_io_bitmaps(n, proc);
         vmcs_write64(VMCS_IO_BITMAP_A, va_to_pa(n->io_bitmap02));
         vmcs_write64(VMCS_IO_BITMAP_B, va_to_pa(n->io_bitmap02 + PAGE_SIZE));
         proc02 |= PROC_USE_IO_BITMAPS;
@@ -174,11 +173,74 @@ static void build_vmcs02(struct pcpu *p)
     }
     vmcs_write_host_state(p->index, (uintptr_t)p, true, true);
 
-    /* TLB (SDM 28.3.3.3): without VPID in L1's view every entry starts L2 afresh;
-     * with it, a new VPID12 must not see the old one's translations (one VPID02). */
-    u16 vpid12 = (proc2 & SEC_ENABLE_VPID) ? (u16)rd12(n, VMCS_VPID) : 0;
-    if (!(proc2 & SEC_ENABLE_VPID) || vpid12 != n->last_vpid12) n->flush_vpid02 = true;
+}
+
+/* What every entry redoes, built afresh or not: the bitmaps L1 may have changed in
+ * memory (the CPU reads them live), and the TLB rule (SDM 28.3.3.3): without VPID in
+ * L1's view every entry starts L2 afresh; with it, a new VPID12 must not see the old
+ * one's translations (one VPID02). */
+static void refresh_vmcs02(struct nested *n)
+{
+    if (n->proc12 & PROC_USE_MSR_BITMAPS) merge_msr_bitmap(n);
+    if (n->proc12 & PROC_USE_IO_BITMAPS) merge_io_bitmaps(n, n->proc12);
+    u16 vpid12 = (n->proc2_12 & SEC_ENABLE_VPID) ? (u16)rd12(n, VMCS_VPID) : 0;
+    if (!(n->proc2_12 & SEC_ENABLE_VPID) || vpid12 != n->last_vpid12) n->flush_vpid02 = true;
     n->last_vpid12 = vpid12;
+}
+
+/* Rows VMCS02 takes from VMCS12 unchanged: a VMWRITE of one of them needs only that
+ * field copied; any other control or computed field rebuilds VMCS02; host-state and
+ * exit-information rows change nothing in VMCS02. */
+enum row_kind { ROW_COPY, ROW_REBUILD, ROW_NONE };
+static enum row_kind row_kind(unsigned enc)
+{
+    switch (enc) {
+    case VMCS_ENTRY_INTR_INFO: case VMCS_ENTRY_EXCEPTION_ERROR_CODE: case VMCS_ENTRY_INSTRUCTION_LEN:
+    case VMCS_EXCEPTION_BITMAP: case VMCS_PF_ERROR_CODE_MASK: case VMCS_PF_ERROR_CODE_MATCH:
+    case VMCS_CR0_GUEST_HOST_MASK: case VMCS_CR4_GUEST_HOST_MASK: case VMCS_CR0_READ_SHADOW:
+    case VMCS_CR4_READ_SHADOW: case VMCS_CR3_TARGET_COUNT: case VMCS_CR3_TARGET_VALUE0:
+    case VMCS_CR3_TARGET_VALUE1: case VMCS_CR3_TARGET_VALUE2: case VMCS_CR3_TARGET_VALUE3:
+        return ROW_COPY;
+    default:
+        break;
+    }
+    switch (VMCS_ENC_GROUP(enc)) {
+    case VMCS_GUEST: return guest_field_special(enc) ? ROW_REBUILD : ROW_COPY;
+    case VMCS_HOST: case VMCS_EXIT: return ROW_NONE;
+    default: return ROW_REBUILD;
+    }
+}
+
+void nested_vmwrite_done(struct pcpu *p, unsigned enc)
+{
+    unsigned r = vmcs12_row(enc);
+    p->nested.dirty[r / 64] |= 1ull << (r % 64);
+}
+
+static bool any_dirty(const struct nested *n) { return (n->dirty[0] | n->dirty[1] | n->dirty[2] | n->dirty[3]) != 0; }
+
+/* VMCS02 from VMCS12: built afresh, or (same VMCS12 as last time) only the fields L1
+ * VMWRITE'd since. Leaves VMCS02 current. */
+static void update_vmcs02(struct pcpu *p)
+{
+    struct nested *n = &p->nested;
+    bool rebuild = n->built_for != n->current;
+    for (unsigned w = 0; w < 4 && !rebuild; w++)
+        for (u64 d = n->dirty[w]; d && !rebuild; d &= d - 1)
+            rebuild = row_kind(vmcs_field_table[w * 64 + __builtin_ctzll(d)].encoding) == ROW_REBUILD;
+    if (rebuild) {
+        build_vmcs02(p);
+    } else {
+        PANIC_ON(vmptrld(n->vmcs02_pa) != VMX_OK);
+        for (unsigned w = 0; w < 4; w++)
+            for (u64 d = n->dirty[w]; d; d &= d - 1) {
+                unsigned enc = vmcs_field_table[w * 64 + __builtin_ctzll(d)].encoding;
+                if (row_kind(enc) == ROW_COPY) vmcs_write_checked(enc, rd12(n, enc));
+            }
+    }
+    refresh_vmcs02(n);
+    n->built_for = n->current;
+    n->dirty[0] = n->dirty[1] = n->dirty[2] = n->dirty[3] = 0;
 }
 
 static uint64_t check_read(void *ctx, unsigned enc) { return vmcs12_read(*(const u64 *)ctx, enc); }
@@ -231,7 +293,21 @@ static void nested_vmentry_body(struct pcpu *p, bool resume)
         .l1_ia32e = (vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA) != 0,
         .vmcs12_gpa = n->current,
     };
-    struct vmcs12_check_result r = vmcs12_check_entry(&rq);
+    struct vmcs12_check_result r;
+    if (n->built_for == n->current && !any_dirty(n) && rq.l1_ia32e == n->checked_ia32e) {
+        /* nothing L1 wrote since the last entry passed the checks, and what the last exit
+         * saved the CPU itself produced: only the 26.1 checks that depend on the moment */
+        r = (struct vmcs12_check_result){ .kind = CHECK_OK };
+        if (rq.l1_interruptibility & INTERRUPTIBILITY_MOV_SS)
+            r = (struct vmcs12_check_result){ CHECK_VMFAIL, VMXERR_ENTRY_EVENTS_BLOCKED_MOVSS, 0, 0, "26.1 blocking by MOV SS" };
+        else if (!resume && rq.launched)
+            r = (struct vmcs12_check_result){ CHECK_VMFAIL, VMXERR_VMLAUNCH_NOT_CLEAR, 0, 0, "26.1 VMLAUNCH with non-clear VMCS" };
+        else if (resume && !rq.launched)
+            r = (struct vmcs12_check_result){ CHECK_VMFAIL, VMXERR_VMRESUME_NOT_LAUNCHED, 0, 0, "26.1 VMRESUME with non-launched VMCS" };
+    } else {
+        r = vmcs12_check_entry(&rq);
+        if (r.kind == CHECK_OK) n->checked_ia32e = rq.l1_ia32e;
+    }
     if (r.kind == CHECK_VMFAIL) {
         LOG_RL("L1 %s: VMfailValid %u (%s)", resume ? "VMRESUME" : "VMLAUNCH", r.error, r.why);
         vmx_fail(p, r.error);
@@ -243,12 +319,13 @@ static void nested_vmentry_body(struct pcpu *p, bool resume)
         nested_entry_failure(p, r.exit_reason, r.qualification);
         return;
     }
-    build_vmcs02(p);                     /* VMCS02 is current from here */
+    update_vmcs02(p);                    /* VMCS02 is current from here */
     n->in_l2 = true;
     u32 bad = load_entry_msrs(n);
     if (bad) {
         LOG_RL("L1 VM entry: MSR-load entry %u fails: VM-entry failure", bad);
         n->in_l2 = false;
+        n->built_for = ~0ull;
         PANIC_ON(vmptrld(p->vmcs01_pa) != VMX_OK);
         nested_entry_failure(p, EXIT_REASON_FAILED_ENTRY | EXIT_REASON_ENTRY_FAIL_MSR, bad);
         return;

@@ -68,9 +68,12 @@ static enum route route_exit(struct pcpu *p, u32 reason)
 
 /* ---- the emulated VM exit ---- */
 
-static void save_guest_state(struct nested *n, u64 *l2_efer, u64 *l2_pat)
+/* The guest rows an exit saves as they are (computed once from the field table). */
+static u16 save_rows[256];
+static unsigned save_count;
+
+static void save_rows_init(void)
 {
-    u64 cur = n->current;
     for (unsigned i = 0; i < vmcs_field_count; i++) {
         const struct vmcs_field_info *f = &vmcs_field_table[i];
         if (f->group != VMCS_GUEST) continue;
@@ -81,9 +84,19 @@ static void save_guest_state(struct nested *n, u64 *l2_efer, u64 *l2_pat)
         case VMCS_GUEST_PDPTE0: case VMCS_GUEST_PDPTE1: case VMCS_GUEST_PDPTE2: case VMCS_GUEST_PDPTE3:
             continue;
         default:
-            if (!vmcs12_field_supported(f->encoding)) continue;
-            vmcs12_write(cur, f->encoding, vmcs_read_checked(f->encoding));
+            if (vmcs12_field_supported(f->encoding)) save_rows[save_count++] = (u16)i;
         }
+    }
+}
+
+static void save_guest_state(struct nested *n, u64 *l2_efer, u64 *l2_pat)
+{
+    u64 cur = n->current;
+    if (!save_count) save_rows_init();   /* idempotent: any CPU may do it first */
+    volatile u64 *f = vmcs12_fields(cur);
+    for (unsigned i = 0; i < save_count; i++) {
+        unsigned row = save_rows[i];
+        f[row] = vmcs_read_checked(vmcs_field_table[row].encoding);
     }
     /* SDM 27.3: saved only when L1's exit controls ask (DR7 always, with DEBUGCTL on request) */
     *l2_efer = vmcs_read64(VMCS_GUEST_IA32_EFER);
@@ -248,6 +261,7 @@ static void reflect_body(struct pcpu *p, struct exit_info *e)
         e->idt_info = pend & ~(u32)BIT(12);
         e->idt_error = vmcs_read32(VMCS_ENTRY_EXCEPTION_ERROR_CODE);
         if (!e->insn_len) e->insn_len = vmcs_read32(VMCS_ENTRY_INSTRUCTION_LEN);
+        vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);    /* handed to L1: VMCS02 may be entered again as is */
     }
     save_guest_state(n, &l2_efer, &l2_pat);
     store_exit_msrs(n);
@@ -308,6 +322,7 @@ enum l2_exit nested_l2_exit(struct pcpu *p, u32 full)
         vmcs_dump("vmcs02-entry-failure");
         PANIC_ON(vmptrld(p->vmcs01_pa) != VMX_OK);
         n->in_l2 = false;
+        n->built_for = ~0ull;
         nested_entry_failure(p, full, qual);
         return L2_REFLECTED;
     }
@@ -359,6 +374,7 @@ void nested_l2_entry_failed(struct pcpu *p, int status)
     PANIC_ON(vmptrld(p->vmcs01_pa) != VMX_OK);
     p->nested.in_l2 = false;
     p->nested.launch_pending = false;
+    p->nested.built_for = ~0ull;
     if (status != VMX_FAIL_VALID) vm_report_and_end("FAIL VMCS02 entry: VMfailInvalid");
     vmx_fail(p, err);
 }

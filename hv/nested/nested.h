@@ -42,6 +42,9 @@ struct nested {
     u32 proc12, proc2_12, exit12, entry12;
     u64 eptp12;                            /* valid when proc2_12 enables EPT */
     struct ept02_tree *ept02;              /* the tree of eptp12 */
+    u64 built_for;                         /* the VMCS12 VMCS02 was built from (~0: none) */
+    u64 dirty[4];                          /* table rows L1 VMWRITE'd since (bit per row) */
+    bool checked_ia32e;                    /* L1's IA-32e mode at the last full check */
     u64 last_page;                         /* l1_page()'s one-entry cache */
     u8 *last_page_hva;
     /* counters (printed with the exit counters) */
@@ -87,6 +90,9 @@ void nested_before_l2_entry(struct pcpu *p);       /* may reflect (INIT, NMI) an
 void nested_entry_failure(struct pcpu *p, u32 reason, u64 qual);
 void nested_reflect_event(struct pcpu *p, u32 reason, u32 intr_info);
 void nested_l1_vmx_mode(struct pcpu *p, bool on); /* VMXON/VMXOFF: CR0/CR4 bits fixed in VMX operation */
+void nested_vmwrite_done(struct pcpu *p, unsigned enc); /* L1 changed a field of its current VMCS12 */
+unsigned vmcs12_row(unsigned enc);                  /* the field table row of a table encoding */
+volatile u64 *vmcs12_fields(u64 vmcs12);           /* its fields by table row (VMCS12 layout) */
 
 /* vmfail / vmsucceed on L1's RFLAGS (SDM 31.2), then the instruction is skipped */
 void vmx_succeed(void);

@@ -62,7 +62,7 @@ bool l1_write(u64 gpa, const void *buf, unsigned len) { return l1_copy(gpa, (voi
  * index), 0 = not a field: O(1) instead of a search on every VMCS12 access. */
 static u8 row_of[1u << 14];
 
-static unsigned field_row(unsigned enc)
+unsigned vmcs12_row(unsigned enc)
 {
     if (!row_of[vmcs_field_table[0].encoding >> 1]) {
         for (unsigned i = 0; i < vmcs_field_count; i++) row_of[vmcs_field_table[i].encoding >> 1] = (u8)(i + 1);
@@ -75,7 +75,7 @@ static unsigned field_row(unsigned enc)
 static volatile u64 *field_slot(u64 vmcs12, unsigned enc)
 {
     _Static_assert(VMCS12_FIELDS_OFF + 8 * 255 <= PAGE_SIZE, "VMCS12 fields fit the VMCS region");
-    return (volatile u64 *)(l1_page(vmcs12) + VMCS12_FIELDS_OFF + 8 * field_row(enc));
+    return (volatile u64 *)(l1_page(vmcs12) + VMCS12_FIELDS_OFF + 8 * vmcs12_row(enc));
 }
 
 u64 vmcs12_read(u64 vmcs12, unsigned enc) { return *field_slot(vmcs12, enc); }
@@ -98,4 +98,10 @@ bool vmcs12_launched(u64 vmcs12)
 void vmcs12_set_launched(u64 vmcs12, bool launched)
 {
     *(volatile u32 *)(l1_page(vmcs12) + VMCS12_LAUNCH_OFF) = launched ? VMCS12_LAUNCHED_MAGIC : 0;
+}
+
+/* The field array of a VMCS12 (index = table row), for loops over many fields. */
+volatile u64 *vmcs12_fields(u64 vmcs12)
+{
+    return (volatile u64 *)(l1_page(vmcs12) + VMCS12_FIELDS_OFF);
 }

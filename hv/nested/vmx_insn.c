@@ -193,6 +193,7 @@ static void emulate_vmclear(struct pcpu *p)
     if (addr == n->vmxon_ptr) { vmx_fail(p, VMXERR_VMCLEAR_VMXON_PTR); return; }
     vmcs12_set_launched(addr, false);
     if (addr == n->current) n->current = ~0ull;
+    if (addr == n->built_for) n->built_for = ~0ull;   /* VMCS02 no longer stands for it */
     vmx_succeed();
 }
 
@@ -301,6 +302,7 @@ static void emulate_vmwrite(struct pcpu *p)
         v &= 0xffffffffu; /* a 32-bit operand clears the upper bits of longer fields */
     }
     vmcs12_write(target, base, v);
+    if (target == p->nested.current) nested_vmwrite_done(p, base);
     vmx_succeed();
 }
 
