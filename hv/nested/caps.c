@@ -96,10 +96,8 @@ static bool field_offered(unsigned enc)
 
 bool vmcs12_field_supported(unsigned enc)
 {
-    const struct vmcs_field_info *f = vmcs_field_lookup(enc);
-    if (!f) return false;
-    unsigned row = (unsigned)(f - vmcs_field_table);
-    return row < 256 && field_hw[row] && field_offered(enc);
+    int row = vmcs12_row_find(enc);
+    return row >= 0 && row < 256 && field_hw[row] && field_offered(enc);
 }
 
 /* SDM A.1-A.10. MSRs the CPU lacks #GP as on the CPU. */

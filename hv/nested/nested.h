@@ -92,6 +92,7 @@ void nested_reflect_event(struct pcpu *p, u32 reason, u32 intr_info);
 void nested_l1_vmx_mode(struct pcpu *p, bool on); /* VMXON/VMXOFF: CR0/CR4 bits fixed in VMX operation */
 void nested_vmwrite_done(struct pcpu *p, unsigned enc); /* L1 changed a field of its current VMCS12 */
 unsigned vmcs12_row(unsigned enc);                  /* the field table row of a table encoding */
+int vmcs12_row_find(unsigned enc);                  /* the same, or -1 for an encoding not in the table */
 volatile u64 *vmcs12_fields(u64 vmcs12);           /* its fields by table row (VMCS12 layout) */
 
 /* vmfail / vmsucceed on L1's RFLAGS (SDM 31.2), then the instruction is skipped */

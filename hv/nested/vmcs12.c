@@ -62,14 +62,20 @@ bool l1_write(u64 gpa, const void *buf, unsigned len) { return l1_copy(gpa, (voi
  * index), 0 = not a field: O(1) instead of a search on every VMCS12 access. */
 static u8 row_of[1u << 14];
 
-unsigned vmcs12_row(unsigned enc)
+int vmcs12_row_find(unsigned enc)
 {
     if (!row_of[vmcs_field_table[0].encoding >> 1]) {
         for (unsigned i = 0; i < vmcs_field_count; i++) row_of[vmcs_field_table[i].encoding >> 1] = (u8)(i + 1);
     }
-    unsigned r = enc < (1u << 15) ? row_of[enc >> 1] : 0;
-    PANIC_ON(!r || (enc & 1)); /* callers pass table encodings only */
-    return r - 1;
+    unsigned r = enc < (1u << 15) && !(enc & 1) ? row_of[enc >> 1] : 0;
+    return (int)r - 1;
+}
+
+unsigned vmcs12_row(unsigned enc)
+{
+    int r = vmcs12_row_find(enc);
+    PANIC_ON(r < 0); /* callers pass table encodings only */
+    return (unsigned)r;
 }
 
 static volatile u64 *field_slot(u64 vmcs12, unsigned enc)

@@ -45,6 +45,9 @@ static void operand_ctx(struct pcpu *p, struct vmx_operand_ctx *c)
 {
     memset(c, 0, sizeof *c);
     c->insn_info = vmcs_read32(VMCS_EXIT_INSTRUCTION_INFO);
+    u32 reason = vmcs_read32(VMCS_EXIT_REASON) & 0xffff;
+    /* a VMREAD/VMWRITE register form touches no segment: only CS (64-bit mode) is read */
+    bool reg_form = (reason == EXIT_REASON_VMREAD || reason == EXIT_REASON_VMWRITE) && (c->insn_info & VMX_II_REG_FORM);
     c->qualification = vmcs_readnat(VMCS_EXIT_QUALIFICATION);
     for (unsigned r = 0; r < 16; r++) {
         uintptr_t *g = guest_gpr(&p->regs, r);
@@ -53,6 +56,7 @@ static void operand_ctx(struct pcpu *p, struct vmx_operand_ctx *c)
     static const unsigned base[6] = { VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE, VMCS_GUEST_SS_BASE,
                                       VMCS_GUEST_DS_BASE, VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE };
     for (unsigned s = 0; s < VMX_SEG_COUNT; s++) {
+        if (reg_form && s != VMX_SEG_CS) continue;
         c->seg[s].base = vmcs_read_checked(base[s]);
         c->seg[s].limit = (u32)vmcs_read_checked(VMCS_GUEST_ES_LIMIT + 2 * s);
         c->seg[s].ar = (u32)vmcs_read_checked(VMCS_GUEST_ES_AR + 2 * s);
