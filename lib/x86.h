@@ -89,6 +89,8 @@ static inline u32 lar(u16 sel)
 #define CR4_PAE BIT(5)
 #define CR4_VMXE BIT(13)
 #define CR4_OSFXSR BIT(9)
+#define CR4_OSXSAVE BIT(18)
+#define CR4_PKE BIT(22)
 
 /* Architectural MSRs used here (SDM Vol. 4). */
 #define MSR_IA32_FEATURE_CONTROL 0x3a

@@ -17,8 +17,21 @@ void handle_cpuid(struct pcpu *p)
         r = (struct cpuid_regs){ vm.level, (u32)(HV_BASE >> 20), 0, 0 };
     } else {
         r = cpuid(leaf, sub);
+        /* CPUID runs here in VMX root, so the bits that mirror CR4 report nestvisor's CR4
+         * (OSXSAVE on, PKE off), not the guest's: answer from the guest's CR4 (SDM Vol. 2A,
+         * CPUID, Table 3-10: ECX[27] OSXSAVE = CR4.OSXSAVE; leaf 07H ECX[4] OSPKE = CR4.PKE).
+         * Both bits are guest-owned (not in the CR4 guest/host mask): VMCS guest CR4 holds
+         * them. Linux clears CR4.OSXSAVE when it rejects XSAVE (Bochs's skylake model gives
+         * an inconsistent leaf 0DH); user space that then saw OSXSAVE=1 ran XGETBV: #UD. */
+        uintptr_t cr4 = vmcs_readnat(VMCS_GUEST_CR4);
         if (leaf == 1) {
             r.ecx |= BIT(31);  /* a hypervisor is present; VMX (bit 5) stays: L1 gets nested VMX */
+            r.ecx &= ~BIT(27);
+            if ((r.ecx & BIT(26)) && (cr4 & CR4_OSXSAVE)) r.ecx |= BIT(27);
+        }
+        if (leaf == 7 && sub == 0) {
+            r.ecx &= ~BIT(4);
+            if ((r.ecx & BIT(3)) && (cr4 & CR4_PKE)) r.ecx |= BIT(4);
         }
         /* CPUID.06H (APERF/MPERF, ECX[0]) passes through: the MSRs are not intercepted. */
     }
