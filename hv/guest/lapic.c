@@ -103,6 +103,8 @@ void apic_icr_write(struct pcpu *p, u32 lo, u32 hi, bool x2apic)
 
 void lapic_step_begin(struct pcpu *p, u32 offset, bool write)
 {
+    LOG_RL("guest xAPIC %s at offset 0x%x, rip 0x%lx: single-stepped", write ? "write" : "read", offset,
+           (unsigned long)vmcs_readnat(VMCS_GUEST_RIP));
     offset &= 0xff0;
     if (write) {
         volatile u32 *s = (volatile u32 *)((u8 *)p->apic_scratch + offset);

@@ -151,6 +151,13 @@ enum ept02_result ept02_violation(struct pcpu *p, u64 *qual12)
     if (tree->nrec < EPT02_RECORDS) tree->rec_gpa[tree->nrec++] = gpa;
     else tree->rec_overflow = true;
     n->ept02_fills++;
+    /* The access faulted, so its instruction did not complete and no single-step trap can
+     * be pending for it (one pending from before the entry was delivered before the
+     * instruction began). Bochs 2.7 saves BS = 1 here when RFLAGS.TF = 1, and the re-entry
+     * then delivered the #DB without running the instruction: nestvisor-as-L1 stepping
+     * L2's xAPIC read looped forever (hv-hv-lhv). SDM 27.3.4, 26.6.3. */
+    uintptr_t pend = vmcs_readnat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS);
+    if (pend & BIT(14)) vmcs_writenat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, pend & ~(uintptr_t)BIT(14));
     if (f & EPT02_RESET) n->ept02_resets++;
     if (f & EPT02_OTHERS) {
         struct ept02_cpu *c = &ept02_cpus[p->index];
