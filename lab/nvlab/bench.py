@@ -48,18 +48,25 @@ def cpuid_figures(rec):
                 **(_kv(m[-1]) if m else {}))
 
 
+# LHV's bench test only (lhv_opt bit 13, lhv/tests/bench.c): an L2 CPUID that L1 handles
+LHV_BENCH = dict(lhv_opt='0x2000', iters='1')
+TARGET_L0_EXITS_PER_L2_EXIT = 3   # with VMCS shadowing (issue 5)
+
+
 def bench(profile='hp2540p', opt=3, out=print, jobs=2):
     rows = [('linux', None, linux_figures), ('hv-linux', opt, linux_figures),
-            ('sipi-bare', 3, cpuid_figures), ('init-sipi-twice', opt, cpuid_figures)]
+            ('sipi-bare', 3, cpuid_figures), ('init-sipi-twice', opt, cpuid_figures),
+            ('lhv', opt, cpuid_figures), ('hv-lhv', opt, cpuid_figures)]
+    overrides = {'lhv': LHV_BENCH, 'hv-lhv': LHV_BENCH}
     recs = {}
 
     def one(name, o):
         scn = scenarios.BY_NAME[name]
-        recs[name] = run.run_one(scn, profile, 'amd64', o, quiet_build=True)
+        recs[name] = run.run_one(scn, profile, 'amd64', o, overrides=overrides.get(name), quiet_build=True)
         out('%s: %s in %.0fs (%s ticks)' % (name, recs[name]['verdict'].upper(), recs[name]['wall_s'], recs[name]['icount']))
 
     for name, o, _ in rows:     # build sequentially (make must not race itself)
-        cmds, entries = run.plan(scenarios.BY_NAME[name], profile, 'amd64', o)
+        cmds, entries = run.plan(scenarios.BY_NAME[name], profile, 'amd64', o, overrides.get(name))
         run.build.make(cmds, quiet=True)
         run.build_linux_if_needed(entries)
     threads = []
@@ -77,6 +84,10 @@ def bench(profile='hp2540p', opt=3, out=print, jobs=2):
         res['linux_run_ratio'] = round(hv['run_ticks'] / bare['run_ticks'], 3)
     if bare.get('kernel_ticks_to_init') and hv.get('kernel_ticks_to_init'):
         res['linux_kernel_ratio'] = round(hv['kernel_ticks_to_init'] / bare['kernel_ticks_to_init'], 3)
+    nested = res.get('hv-lhv', {})
+    if nested.get('l0_exits_per_l2_cpuid_x100') is not None:
+        res['l0_exits_per_reflected_l2_exit'] = nested['l0_exits_per_l2_cpuid_x100'] / 100
+        res['target_l0_exits_per_reflected_l2_exit'] = TARGET_L0_EXITS_PER_L2_EXIT
     res['target_linux_ratio'] = TARGET_LINUX_RATIO
     res['target_met'] = res.get('linux_kernel_ratio', 99) <= TARGET_LINUX_RATIO
     path = os.path.join(run.REPO, 'results', 'bench.json')
