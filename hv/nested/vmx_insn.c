@@ -363,6 +363,10 @@ bool nested_l2_vmrw_shadowed(struct pcpu *p, u32 reason)
     const struct nested *n = &p->nested;
     if (!(n->proc2_12 & SEC_VMCS_SHADOWING)) return false;
     uintptr_t info = vmcs_read32(VMCS_EXIT_INSTRUCTION_INFO);
+    /* A memory operand of L2 under EPT12 would need the EPT12 walk for every byte; L0
+     * does not do that yet, so L1 gets the exit (safe, though a CPU would not exit):
+     * touching L1's memory at an address L2 chose would break L1's isolation of L2. */
+    if (!(info & VMX_II_REG_FORM) && (n->proc2_12 & SEC_ENABLE_EPT)) return false;
     unsigned reg2 = (info >> 28) & 15;
     uintptr_t *g = guest_gpr(&p->regs, reg2);
     u64 enc = reg2 == 4 ? vmcs_readnat(VMCS_GUEST_RSP) : g ? *g : 0;
