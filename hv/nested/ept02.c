@@ -212,3 +212,20 @@ void ept02_invalidate(struct pcpu *p, u64 eptp12, bool all)
         invept_tree(t);
     }
 }
+
+/* L2 guest-physical -> L1 guest-physical through EPT12 (for L0's own accesses on L2's
+ * behalf, e.g. a shadowed VMREAD's memory operand): false if EPT12 does not allow it. */
+bool ept12_translate(struct pcpu *p, u64 l2_gpa, bool write, u64 *l1_gpa)
+{
+    struct ept12_walk_in in = {
+        .eptp12 = p->nested.eptp12, .l2_gpa = l2_gpa, .access = write ? EPT12_ACC_WRITE : EPT12_ACC_READ,
+        .caps = l1_caps.ept_vpid, .maxphyaddr = l1_caps.maxphyaddr, .read_entry = read_entry,
+    };
+    struct ept12_walk w;
+    if (ept12_walk(&in, &w) != EPT12_OK) {
+        LOG_RL("L2 operand at gpa 0x%llx: EPT12 does not map it (%s)", (unsigned long long)l2_gpa, ept12_status_name(w.status));
+        return false;
+    }
+    *l1_gpa = w.l1_gpa;
+    return true;
+}

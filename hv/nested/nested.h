@@ -108,5 +108,6 @@ enum ept02_result { EPT02_FILLED, EPT02_L1_VIOLATION, EPT02_L1_MISCONFIG };
  * EPT violation (*qual12: the qualification L1 sees) or misconfiguration. */
 enum ept02_result ept02_violation(struct pcpu *p, u64 *qual12);
 void ept02_invalidate(struct pcpu *p, u64 eptp12, bool all);
+bool ept12_translate(struct pcpu *p, u64 l2_gpa, bool write, u64 *l1_gpa);
 
 #endif

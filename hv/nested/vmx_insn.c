@@ -81,22 +81,36 @@ static bool common_checks(struct pcpu *p)
     return true;
 }
 
+/* Guest-physical addresses of the instruction's issuer: L1's as they are; L2's (a
+ * VMREAD/VMWRITE under VMCS shadowing) through EPT12 when L1 uses EPT, so that L2 can
+ * only reach the L1 memory L1 gave it. Not mapped: no memory (the access fails). */
+static bool issuer_gpa(u64 gpa, bool write, u64 *l1)
+{
+    struct pcpu *p = this_pcpu();
+    if (!p->nested.in_l2 || !(p->nested.proc2_12 & SEC_ENABLE_EPT)) { *l1 = gpa; return true; }
+    return ept12_translate(p, gpa, write, l1);
+}
+
 static bool phys_read(void *opaque, u64 gpa, void *buf, unsigned size)
 {
     (void)opaque;
-    return l1_read(gpa, buf, size);
+    u64 a;
+    return issuer_gpa(gpa, false, &a) && l1_read(a, buf, size);
 }
 static bool phys_write(void *opaque, u64 gpa, const void *buf, unsigned size)
 {
     (void)opaque;
-    return l1_write(gpa, buf, size);
+    u64 a;
+    return issuer_gpa(gpa, true, &a) && l1_write(a, buf, size);
 }
-/* Accessed/dirty updates: a locked compare-exchange on L1's entry, as the CPU's own. */
+/* Accessed/dirty updates: a locked compare-exchange on the entry, as the CPU's own. */
 static bool phys_cmpxchg(void *opaque, u64 gpa, unsigned size, u64 old, u64 new_val)
 {
     (void)opaque;
-    u8 *pg = l1_page(gpa);
-    void *at = pg + (gpa & (PAGE_SIZE - 1));
+    u64 a;
+    if (!issuer_gpa(gpa, true, &a)) return false;
+    u8 *pg = l1_page(a);
+    void *at = pg + (a & (PAGE_SIZE - 1));
     if (size == 8) return __atomic_compare_exchange_n((u64 *)at, &old, new_val, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
     u32 o = (u32)old;
     return __atomic_compare_exchange_n((u32 *)at, &o, (u32)new_val, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
@@ -363,10 +377,6 @@ bool nested_l2_vmrw_shadowed(struct pcpu *p, u32 reason)
     const struct nested *n = &p->nested;
     if (!(n->proc2_12 & SEC_VMCS_SHADOWING)) return false;
     uintptr_t info = vmcs_read32(VMCS_EXIT_INSTRUCTION_INFO);
-    /* A memory operand of L2 under EPT12 would need the EPT12 walk for every byte; L0
-     * does not do that yet, so L1 gets the exit (safe, though a CPU would not exit):
-     * touching L1's memory at an address L2 chose would break L1's isolation of L2. */
-    if (!(info & VMX_II_REG_FORM) && (n->proc2_12 & SEC_ENABLE_EPT)) return false;
     unsigned reg2 = (info >> 28) & 15;
     uintptr_t *g = guest_gpr(&p->regs, reg2);
     u64 enc = reg2 == 4 ? vmcs_readnat(VMCS_GUEST_RSP) : g ? *g : 0;
