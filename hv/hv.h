@@ -64,6 +64,15 @@ static inline void wait_relax(void) { __asm__ __volatile__("" ::: "memory"); }
 
 static inline u64 va_to_pa(const void *p) { return (u64)(uintptr_t)p; } /* identity mapped */
 
+/* The guest's CPL: SS.DPL (SDM 5.5; the VMCS keeps it in the SS access rights). */
+static inline unsigned guest_cpl(void) { return (vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3; }
+
+struct pcpu;
+/* A general register by the 4-bit number exit information uses (SDM Table 28-3):
+ * RSP lives in the VMCS, the others in pcpu.regs; R8-R15 read 0 on i386. */
+u64 guest_gpr_read(struct pcpu *p, unsigned n);
+void guest_gpr_write(struct pcpu *p, unsigned n, uintptr_t v);
+
 static inline struct pcpu *this_pcpu(void)
 {
     struct pcpu *p;
@@ -128,6 +137,7 @@ void inject_exception(u8 vector, bool has_error, u32 error);
 void inject_ud(void);
 void inject_gp0(void);
 void skip_instruction(void);
+void resume_faulted_access(void);                   /* L0 resolved a faulting access: re-run it as is */
 
 void apic_icr_write(struct pcpu *p, u32 lo, u32 hi, bool x2apic);
 void sipi_wait_and_start(struct pcpu *p);          /* AP: wait for the guest's SIPI */

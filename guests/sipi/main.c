@@ -7,6 +7,7 @@
 #include "multiboot.h"
 #include "trap.h"
 #include "x86.h"
+#include "bench.h"
 
 #define TRAMPOLINE 0x8000
 static u8 ap_stack[2][4096] ALIGNED(16);
@@ -83,17 +84,10 @@ static void fail(const char *what)
  * is repeatable (LAB.md). */
 static void bench_cpuid(void)
 {
-    enum { N = 1000 };
-    u64 best = ~0ull, t0 = rdtsc();
-    for (int i = 0; i < N; i++) {
-        u64 a = rdtsc();
-        cpuid(0, 0);
-        u64 d = rdtsc() - a;
-        if (d < best) best = d;
-    }
-    u64 total = rdtsc() - t0;
+    u64 best, avg;
+    cpuid_round_trips(1000, &best, &avg);
     cprintf("BENCH cpuid_round_trip_ticks_min=%llu cpuid_round_trip_ticks_avg=%llu", (unsigned long long)best,
-            (unsigned long long)(total / N));
+            (unsigned long long)avg);
 }
 
 void sipi_main(u32 magic, u32 mbi)

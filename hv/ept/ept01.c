@@ -91,6 +91,7 @@ void handle_ept_violation(struct pcpu *p)
     if (gpa >= HV_BASE && gpa < HV_END) {
         ept01_contain(p, gpa, q & 2);
         ept01_sync(p);
+        resume_faulted_access();
         return;
     }
     cprintf("EPT violation at gpa 0x%llx qualification 0x%lx rip 0x%lx", (unsigned long long)gpa, (unsigned long)q,

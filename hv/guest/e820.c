@@ -84,7 +84,7 @@ void handle_vmcall(struct pcpu *p)
         skip_instruction();
         return;
     }
-    if ((u32)p->regs.ax == HC_EXITS && ((vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3) == 0) {
+    if ((u32)p->regs.ax == HC_EXITS && guest_cpl() == 0) {
         /* this CPU's L0 exit count (benchmarks: L0 exits per L2 exit), EDX:EAX */
         p->regs.ax = (u32)p->exits_total;
         p->regs.dx = (u32)(p->exits_total >> 32);
@@ -100,6 +100,6 @@ void handle_vmcall(struct pcpu *p)
     /* SDM 31.3 VMCALL: #UD outside VMX operation; in L1's VMX root operation #GP(0) at
      * CPL > 0, else VMfail(1) (no dual-monitor treatment is offered). */
     if (!p->nested.vmxon) { inject_ud(); return; }
-    if ((vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3) { inject_gp0(); return; }
+    if (guest_cpl() > 0) { inject_gp0(); return; }
     vmx_fail(p, VMXERR_VMCALL_IN_ROOT);
 }

@@ -49,31 +49,17 @@ static void merge_msr_bitmap(struct nested *n)
     for (unsigned i = 0; i < PAGE_SIZE / 8; i++) m[i] = l0[i] | l1[i];
 }
 
-/* I/O bitmaps for L2 (SDM 25.6.4): L1's bitmaps, or all ports under unconditional I/O
- * exiting, or none; merged with L0's own intercepts (ACPI power-off, shutdown port). */
-static void merge_io_bitmaps(struct nested *n, u32 proc12)
+/* I/O bitmaps for L2 when L1 uses them (SDM 25.6.4), merged with L0's own intercepts
+ * (ACPI power-off, shutdown port). */
+static void merge_io_bitmaps(struct nested *n)
 {
     const u8 *l0[2] = { vm.io_bitmap_a, vm.io_bitmap_b };
     u64 *m = (u64 *)n->io_bitmap02;
     for (unsigned b = 0; b < 2; b++) {
         const u64 *l0b = (const u64 *)l0[b];
-        const u64 *l1b = (proc12 & PROC_USE_IO_BITMAPS)
-                             ? (const u64 *)l1_page(rd12(n, b ? VMCS_IO_BITMAP_B : VMCS_IO_BITMAP_A)) : 0;
-        for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
-            m[b * PAGE_SIZE / 8 + i] = l0b[i] | (l1b ? l1b[i] : 0);
+        const u64 *l1b = (const u64 *)l1_page(rd12(n, b ? VMCS_IO_BITMAP_B : VMCS_IO_BITMAP_A));
+        for (unsigned i = 0; i < PAGE_SIZE / 8; i++) m[b * PAGE_SIZE / 8 + i] = l0b[i] | l1b[i];
     }
-}
-
-/* PAE paging without EPT12: the CPU takes L2's PDPTEs from the VMCS (EPT02 is on), so
- * L0 loads them from L2's CR3 as a CPU without EPT would on entry (SDM 26.3.2.4). */
-static void pdptes_from_cr3(u64 cr3)
-{
-    u64 pd[4];
-    l1_read(cr3 & 0xffffffe0u, pd, sizeof pd);
-    vmcs_write64(VMCS_GUEST_PDPTE0, pd[0]);
-    vmcs_write64(VMCS_GUEST_PDPTE1, pd[1]);
-    vmcs_write64(VMCS_GUEST_PDPTE2, pd[2]);
-    vmcs_write64(VMCS_GUEST_PDPTE3, pd[3]);
 }
 
 static void build_vmcs02(struct pcpu *p)
@@ -104,14 +90,15 @@ static void build_vmcs02(struct pcpu *p)
     vmcs_write64(VMCS_GUEST_IA32_DEBUGCTL, (entry & ENTRY_LOAD_DEBUG_CTLS) ? rd12(n, VMCS_GUEST_IA32_DEBUGCTL) : l1_debugctl);
     vmcs_writenat(VMCS_GUEST_DR7, (entry & ENTRY_LOAD_DEBUG_CTLS) ? rd12(n, VMCS_GUEST_DR7) : l1_dr7);
     vmcs_write64(VMCS_VMCS_LINK_POINTER, ~0ull);
-    u64 cr0 = rd12(n, VMCS_GUEST_CR0), cr4 = rd12(n, VMCS_GUEST_CR4);
     if (proc2 & SEC_ENABLE_EPT) {
         vmcs_write64(VMCS_GUEST_PDPTE0, rd12(n, VMCS_GUEST_PDPTE0));
         vmcs_write64(VMCS_GUEST_PDPTE1, rd12(n, VMCS_GUEST_PDPTE1));
         vmcs_write64(VMCS_GUEST_PDPTE2, rd12(n, VMCS_GUEST_PDPTE2));
         vmcs_write64(VMCS_GUEST_PDPTE3, rd12(n, VMCS_GUEST_PDPTE3));
-    } else if ((cr0 & CR0_PG) && (cr4 & CR4_PAE) && !ia32e) {
-        pdptes_from_cr3(rd12(n, VMCS_GUEST_CR3));
+    } else {
+        /* PAE paging without EPT12: the CPU takes L2's PDPTEs from the VMCS (EPT02 is
+         * on), so L0 loads them from L2's CR3 as a CPU without EPT would (SDM 26.3.2.4) */
+        guest_load_pdptes();
     }
     if (pin & PIN_PREEMPTION_TIMER) vmcs_write32(VMCS_PREEMPTION_TIMER_VALUE, (u32)rd12(n, VMCS_PREEMPTION_TIMER_VALUE));
 
@@ -182,7 +169,7 @@ static void build_vmcs02(struct pcpu *p)
 static void refresh_vmcs02(struct nested *n)
 {
     if (n->proc12 & PROC_USE_MSR_BITMAPS) merge_msr_bitmap(n);
-    if (n->proc12 & PROC_USE_IO_BITMAPS) merge_io_bitmaps(n, n->proc12);
+    if (n->proc12 & PROC_USE_IO_BITMAPS) merge_io_bitmaps(n);
     u16 vpid12 = (n->proc2_12 & SEC_ENABLE_VPID) ? (u16)rd12(n, VMCS_VPID) : 0;
     if (!(n->proc2_12 & SEC_ENABLE_VPID) || vpid12 != n->last_vpid12) n->flush_vpid02 = true;
     n->last_vpid12 = vpid12;
@@ -281,7 +268,7 @@ static void nested_vmentry_body(struct pcpu *p, bool resume)
     /* SDM 31.3 VMLAUNCH/VMRESUME: #UD outside VMX operation, #GP(0) at CPL > 0,
      * VMfailInvalid without a current VMCS; the rest is chapter 26 (pure/vmcs12_check.c) */
     if (!n->vmxon) { inject_ud(); return; }
-    if ((vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3) { inject_gp0(); return; }
+    if (guest_cpl() > 0) { inject_gp0(); return; }
     if (n->current == ~0ull) { vmx_fail_invalid(); return; }
     u32 rev = 0;
     l1_read(n->current, &rev, 4);
@@ -348,8 +335,6 @@ void nested_before_l2_entry(struct pcpu *p)
         u32 intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
         bool virt = n->pin12 & PIN_VIRTUAL_NMIS;
         bool blocked = !virt && (intr & INTERRUPTIBILITY_NMI);   /* SDM 25.3: NMI blocking holds NMI exits */
-        LOG_RL("NMI pending for L2's CPU: pin12 0x%x interruptibility 0x%x rip 0x%lx", n->pin12, intr,
-               (unsigned long)vmcs_readnat(VMCS_GUEST_RIP));
         if ((n->pin12 & PIN_NMI_EXITING) && !blocked) {
             /* SDM 25.2: with NMI exiting an NMI is a VM exit to L1 (reason 0, vector 2) */
             p->guest_nmis_pending--;

@@ -104,13 +104,19 @@ static void records_sync(struct ept02_tree *tree)
 }
 
 /* The EPT02 leaf L2's gpa should have now (EPT12 x EPT01), or 0. */
-static u64 compose(struct pcpu *p, u64 gpa, unsigned access, struct ept12_walk *w, unsigned *level, int *status)
+/* The EPT12 walk as the CPU would do it for L2's access, with what L1 was offered. */
+static int walk12(u64 eptp12, u64 gpa, unsigned access, struct ept12_walk *w)
 {
     struct ept12_walk_in in = {
-        .eptp12 = p->nested.eptp12, .l2_gpa = gpa, .access = access, .caps = l1_caps.ept_vpid,
+        .eptp12 = eptp12, .l2_gpa = gpa, .access = access, .caps = l1_caps.ept_vpid,
         .maxphyaddr = l1_caps.maxphyaddr, .read_entry = read_entry,
     };
-    *status = ept12_walk(&in, w);
+    return ept12_walk(&in, w);
+}
+
+static u64 compose(u64 eptp12, u64 gpa, unsigned access, struct ept12_walk *w, unsigned *level, int *status)
+{
+    *status = walk12(eptp12, gpa, access, w);
     *level = 0;
     if (*status != EPT12_OK) return 0;
     struct ept01_xlate x;
@@ -127,7 +133,7 @@ enum ept02_result ept02_violation(struct pcpu *p, u64 *qual12)
     struct ept12_walk w;
     unsigned level = 0;
     int s;
-    u64 leaf = compose(p, gpa, (unsigned)(q & 7) ? (unsigned)(q & 7) : EPT12_ACC_READ, &w, &level, &s);
+    u64 leaf = compose(n->eptp12, gpa, (unsigned)(q & 7) ? (unsigned)(q & 7) : EPT12_ACC_READ, &w, &level, &s);
     if (s == EPT12_VIOLATION) {
         *qual12 = ept12_violation_qual(q, &w, l1_caps.ept_vpid);
         return EPT02_L1_VIOLATION;
@@ -146,18 +152,19 @@ enum ept02_result ept02_violation(struct pcpu *p, u64 *qual12)
         return EPT02_L1_VIOLATION;
     }
     int f = ept02_map(&tree->t, gpa, leaf, level);
-    PANIC_ON(f < 0);
+    if (f < 0) {
+        /* an address EPT02 cannot hold (beyond 4-level EPT's 48 bits): L2 gets nothing,
+         * L1 the violation; never a halt of L0 for what a guest did */
+        LOG_RL("EPT02: cannot map L2 gpa 0x%llx (leaf 0x%llx level %u): violation to L1", (unsigned long long)gpa,
+               (unsigned long long)leaf, level);
+        *qual12 = q & 7;
+        return EPT02_L1_VIOLATION;
+    }
     records_sync(tree);
     if (tree->nrec < EPT02_RECORDS) tree->rec_gpa[tree->nrec++] = gpa;
     else tree->rec_overflow = true;
     n->ept02_fills++;
-    /* The access faulted, so its instruction did not complete and no single-step trap can
-     * be pending for it (one pending from before the entry was delivered before the
-     * instruction began). Bochs 2.7 saves BS = 1 here when RFLAGS.TF = 1, and the re-entry
-     * then delivered the #DB without running the instruction: nestvisor-as-L1 stepping
-     * L2's xAPIC read looped forever (hv-hv-lhv). SDM 27.3.4, 26.6.3. */
-    uintptr_t pend = vmcs_readnat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS);
-    if (pend & BIT(14)) vmcs_writenat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, pend & ~(uintptr_t)BIT(14));
+    resume_faulted_access();
     if (f & EPT02_RESET) n->ept02_resets++;
     if (f & EPT02_OTHERS) {
         struct ept02_cpu *c = &ept02_cpus[p->index];
@@ -171,12 +178,10 @@ enum ept02_result ept02_violation(struct pcpu *p, u64 *qual12)
 /* Keep the leaves whose EPT12 x EPT01 translation is unchanged, drop the others: the
  * same as emptying the tree and refilling it, without the refaults. Returns false when
  * the tree must be reset (records lost). */
-static bool revalidate(struct pcpu *p, struct ept02_tree *tree)
+static bool revalidate(struct ept02_tree *tree)
 {
     records_sync(tree);
     if (tree->rec_overflow) return false;
-    u64 saved = p->nested.eptp12;
-    p->nested.eptp12 = tree->eptp12;
     unsigned keep = 0;
     for (unsigned i = 0; i < tree->nrec; i++) {
         u64 gpa = tree->rec_gpa[i];
@@ -185,7 +190,7 @@ static bool revalidate(struct pcpu *p, struct ept02_tree *tree)
         if (!have) continue;                        /* already gone (replaced, split) */
         struct ept12_walk w;
         int s;
-        u64 want = compose(p, gpa, EPT12_ACC_READ, &w, &level, &s);
+        u64 want = compose(tree->eptp12, gpa, EPT12_ACC_READ, &w, &level, &s);
         if (want == have && level == have_level) {
             tree->rec_gpa[keep++] = gpa;
             continue;
@@ -193,7 +198,6 @@ static bool revalidate(struct pcpu *p, struct ept02_tree *tree)
         ept02_invalidate_range(&tree->t, gpa & ~(EPT_LEVEL_SIZE(have_level) - 1), EPT_LEVEL_SIZE(have_level));
     }
     tree->nrec = keep;
-    p->nested.eptp12 = saved;
     return true;
 }
 
@@ -205,7 +209,7 @@ void ept02_invalidate(struct pcpu *p, u64 eptp12, bool all)
     for (unsigned i = 0; i < EPT02_TREES; i++) {
         struct ept02_tree *t = &c->trees[i];
         if (!t->eptp12 || (!all && (t->eptp12 & ~0xfffull) != (eptp12 & ~0xfffull))) continue;
-        if (!revalidate(p, t)) {
+        if (!revalidate(t)) {
             ept02_reset(&t->t);
             p->nested.ept02_resets++;
         }
@@ -217,12 +221,8 @@ void ept02_invalidate(struct pcpu *p, u64 eptp12, bool all)
  * behalf, e.g. a shadowed VMREAD's memory operand): false if EPT12 does not allow it. */
 bool ept12_translate(struct pcpu *p, u64 l2_gpa, bool write, u64 *l1_gpa)
 {
-    struct ept12_walk_in in = {
-        .eptp12 = p->nested.eptp12, .l2_gpa = l2_gpa, .access = write ? EPT12_ACC_WRITE : EPT12_ACC_READ,
-        .caps = l1_caps.ept_vpid, .maxphyaddr = l1_caps.maxphyaddr, .read_entry = read_entry,
-    };
     struct ept12_walk w;
-    if (ept12_walk(&in, &w) != EPT12_OK) {
+    if (walk12(p->nested.eptp12, l2_gpa, write ? EPT12_ACC_WRITE : EPT12_ACC_READ, &w) != EPT12_OK) {
         LOG_RL("L2 operand at gpa 0x%llx: EPT12 does not map it (%s)", (unsigned long long)l2_gpa, ept12_status_name(w.status));
         return false;
     }

@@ -34,19 +34,26 @@ static bool l1_wants_io(const struct nested *n, u64 qual)
     return false;
 }
 
-enum route { TO_L1, TO_L0 };
+enum route { TO_L1, TO_L0, L0_DONE };   /* L0_DONE: L0 dealt with it here, resume L2 */
+
+static bool info_is_nmi(u32 intr_info) { return (intr_info & (7u << 8)) == INTR_TYPE_NMI; }
 
 /* The one place that decides who handles an exit of L2. VMCS02 holds L1's controls
  * plus L0's few needs (NMI exiting for kicks, EPT02, L0's MSR and I/O intercepts), so
  * nearly everything L2 does that exits was asked for by L1. */
 static enum route route_exit(struct pcpu *p, u32 reason)
 {
-    const struct nested *n = &p->nested;
+    struct nested *n = &p->nested;
     switch (reason) {
     case EXIT_REASON_EXCEPTION_NMI:
-        /* NMIs go through L0's bookkeeping first (kicks); the guest's are then given to
-         * L1 as NMI exits or to L2 (nested_before_l2_entry) */
-        return (vmcs_read32(VMCS_EXIT_INTR_INFO) & (7u << 8)) == INTR_TYPE_NMI ? TO_L0 : TO_L1;
+        if (!info_is_nmi(vmcs_read32(VMCS_EXIT_INTR_INFO))) return TO_L1; /* VMCS02's exception bitmap is L1's */
+        /* L0's kick, or an NMI for L2's CPU: an NMI exit for L1 if L1 asked for NMI
+         * exiting (the CPU already applied L2's NMI blocking: VMCS02 has L1's NMI
+         * controls), else delivered to L2 before the next entry (nested_before_l2_entry) */
+        if (nmi_take_kick(p)) return L0_DONE;
+        if (n->pin12 & PIN_NMI_EXITING) return TO_L1;
+        p->guest_nmis_pending++;
+        return L0_DONE;
     case EXIT_REASON_NMI_WINDOW:
         return (n->proc12 & PROC_NMI_WINDOW) ? TO_L1 : TO_L0;
     case EXIT_REASON_IO:
@@ -57,10 +64,10 @@ static enum route route_exit(struct pcpu *p, u32 reason)
     case EXIT_REASON_EPT_VIOLATION:
         return (n->proc2_12 & SEC_ENABLE_EPT) ? TO_L1 /* EPT12 decides, see below */ : TO_L0;
     case EXIT_REASON_EPT_MISCONFIG:
-        return TO_L0;
+        return TO_L0;                  /* EPT02/EPT01 are L0's tables: an L0 bug, reported */
     case EXIT_REASON_VMREAD:
     case EXIT_REASON_VMWRITE:
-        return nested_l2_vmrw_shadowed(p, reason) ? TO_L0 : TO_L1;                  /* EPT02/EPT01 are L0's tables: an L0 bug, reported */
+        return nested_l2_vmrw_shadowed(p, reason) ? TO_L0 : TO_L1;
     default:
         return TO_L1;
     }
@@ -279,7 +286,7 @@ static void reflect_body(struct pcpu *p, struct exit_info *e)
     vmcs12_write(c, VMCS_ENTRY_INTR_INFO, vmcs12_read(c, VMCS_ENTRY_INTR_INFO) & ~(u64)INTR_INFO_VALID);
     PANIC_ON(vmptrld(p->vmcs01_pa) != VMX_OK);
     n->in_l2 = false;
-    bool nmi = (e->reason & 0xffff) == EXIT_REASON_EXCEPTION_NMI && (e->intr_info & (7u << 8)) == INTR_TYPE_NMI;
+    bool nmi = (e->reason & 0xffff) == EXIT_REASON_EXCEPTION_NMI && info_is_nmi(e->intr_info);
     load_host_state(p, l2_efer, l2_pat, nmi && !(n->pin12 & PIN_VIRTUAL_NMIS));
     load_exit_msrs(n);
     n->reflected++;
@@ -326,29 +333,17 @@ enum l2_exit nested_l2_exit(struct pcpu *p, u32 full)
         nested_entry_failure(p, full, qual);
         return L2_REFLECTED;
     }
-    if (reason == EXIT_REASON_EXCEPTION_NMI && (vmcs_read32(VMCS_EXIT_INTR_INFO) & (7u << 8)) == INTR_TYPE_NMI) {
-        /* L0's kick, or an NMI for L2's CPU: an NMI exit to L1 if L1 asked for NMI exiting
-         * (the CPU already applied L2's NMI blocking: VMCS02 has L1's NMI controls), else
-         * delivered to L2 before the next entry */
+    enum route r = route_exit(p, reason);
+    if (r != TO_L1) {
         n->l0_handled++;
-        if (nmi_take_kick(p)) return L2_HANDLED;
-        if (!(n->pin12 & PIN_NMI_EXITING)) {
-            p->guest_nmis_pending++;
-            return L2_HANDLED;
-        }
-        n->l0_handled--;
-        exit_info_from_cpu(&e);
-        LOG_RL("L2 NMI exit reflected to L1: rip 0x%lx idt 0x%x", (unsigned long)vmcs_readnat(VMCS_GUEST_RIP), e.idt_info);
-        reflect(p, &e);
-        return L2_REFLECTED;
+        return r == TO_L0 ? L2_TO_L0 : L2_HANDLED;
     }
-    if (route_exit(p, reason) == TO_L0) { n->l0_handled++; return L2_TO_L0; }
-    if (reason == EXIT_REASON_EPT_VIOLATION) {
+    if (reason == EXIT_REASON_EPT_VIOLATION) {   /* under EPT12: L0 fills EPT02 or L1 gets it */
         u64 qual12 = 0;
-        enum ept02_result r = ept02_violation(p, &qual12);
-        if (r == EPT02_FILLED) { n->l0_handled++; return L2_HANDLED; }
+        enum ept02_result er = ept02_violation(p, &qual12);
+        if (er == EPT02_FILLED) { n->l0_handled++; return L2_HANDLED; }
         exit_info_from_cpu(&e);
-        if (r == EPT02_L1_VIOLATION) {
+        if (er == EPT02_L1_VIOLATION) {
             e.qual = qual12;           /* bits 3-5: what EPT12 allows, as L1 wrote it */
         } else {                       /* SDM 28.3.3.1: misconfiguration exits carry no qualification */
             e.reason = EXIT_REASON_EPT_MISCONFIG;

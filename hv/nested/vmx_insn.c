@@ -27,7 +27,6 @@ void vmx_fail(struct pcpu *p, u32 error)
     set_flags(RFLAGS_ZF);
 }
 
-static unsigned l1_cpl(void) { return (vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3; }
 
 /* L1's control registers as it sees them: the bits L0 owns come from the read shadows. */
 static uintptr_t l1_cr0(void)
@@ -49,10 +48,7 @@ static void operand_ctx(struct pcpu *p, struct vmx_operand_ctx *c)
     /* a VMREAD/VMWRITE register form touches no segment: only CS (64-bit mode) is read */
     bool reg_form = (reason == EXIT_REASON_VMREAD || reason == EXIT_REASON_VMWRITE) && (c->insn_info & VMX_II_REG_FORM);
     c->qualification = vmcs_readnat(VMCS_EXIT_QUALIFICATION);
-    for (unsigned r = 0; r < 16; r++) {
-        uintptr_t *g = guest_gpr(&p->regs, r);
-        c->gpr[r] = r == 4 ? vmcs_readnat(VMCS_GUEST_RSP) : g ? *g : 0;
-    }
+    for (unsigned r = 0; r < 16; r++) c->gpr[r] = guest_gpr_read(p, r);
     static const unsigned base[6] = { VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE, VMCS_GUEST_SS_BASE,
                                       VMCS_GUEST_DS_BASE, VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE };
     for (unsigned s = 0; s < VMX_SEG_COUNT; s++) {
@@ -77,7 +73,7 @@ static bool l1_64bit(void)
 static bool common_checks(struct pcpu *p)
 {
     if (!p->nested.vmxon) { inject_ud(); return false; }
-    if (l1_cpl() > 0) { inject_gp0(); return false; }
+    if (guest_cpl() > 0) { inject_gp0(); return false; }
     return true;
 }
 
@@ -172,7 +168,7 @@ static void emulate_vmxon(struct pcpu *p)
     struct nested *n = &p->nested;
     if (!(l1_cr4() & CR4_VMXE)) { inject_ud(); return; }
     if (n->vmxon) {
-        if (l1_cpl() > 0) { inject_gp0(); return; }
+        if (guest_cpl() > 0) { inject_gp0(); return; }
         vmx_fail(p, VMXERR_VMXON_IN_ROOT);
         return;
     }
@@ -180,7 +176,7 @@ static void emulate_vmxon(struct pcpu *p)
     bool cr_ok = (cr0 & l1_caps.cr0_fixed0) == l1_caps.cr0_fixed0 && !(cr0 & ~l1_caps.cr0_fixed1) &&
                  (cr4 & l1_caps.cr4_fixed0) == l1_caps.cr4_fixed0 && !(cr4 & ~l1_caps.cr4_fixed1);
     u64 fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
-    if (l1_cpl() > 0 || !cr_ok || !(fc & 1) || !(fc & 4)) { inject_gp0(); return; }
+    if (guest_cpl() > 0 || !cr_ok || !(fc & 1) || !(fc & 4)) { inject_gp0(); return; }
     u64 addr;
     if (!read_ptr_operand(p, EXIT_REASON_VMXON, &addr)) return;
     u32 rev = 0;
@@ -202,13 +198,22 @@ static void emulate_vmxoff(struct pcpu *p)
     vmx_succeed();
 }
 
+/* VMCLEAR's and VMPTRLD's common part (SDM 31.3): the checks, the operand, then
+ * VMfail(bad_addr) for an unaligned or too wide address, VMfail(vmxon_ptr) for the
+ * VMXON region. True: addr is a VMCS the instruction may use. */
+static bool vmcs_ptr_operand(struct pcpu *p, u32 reason, u32 bad_addr, u32 vmxon_ptr, u64 *addr)
+{
+    if (!common_checks(p) || !read_ptr_operand(p, reason, addr)) return false;
+    if (addr_bad(*addr)) { vmx_fail(p, bad_addr); return false; }
+    if (*addr == p->nested.vmxon_ptr) { vmx_fail(p, vmxon_ptr); return false; }
+    return true;
+}
+
 static void emulate_vmclear(struct pcpu *p)
 {
     struct nested *n = &p->nested;
     u64 addr;
-    if (!common_checks(p) || !read_ptr_operand(p, EXIT_REASON_VMCLEAR, &addr)) return;
-    if (addr_bad(addr)) { vmx_fail(p, VMXERR_VMCLEAR_INVALID_ADDR); return; }
-    if (addr == n->vmxon_ptr) { vmx_fail(p, VMXERR_VMCLEAR_VMXON_PTR); return; }
+    if (!vmcs_ptr_operand(p, EXIT_REASON_VMCLEAR, VMXERR_VMCLEAR_INVALID_ADDR, VMXERR_VMCLEAR_VMXON_PTR, &addr)) return;
     vmcs12_set_launched(addr, false);
     if (addr == n->current) n->current = ~0ull;
     if (addr == n->built_for) n->built_for = ~0ull;   /* VMCS02 no longer stands for it */
@@ -219,9 +224,7 @@ static void emulate_vmptrld(struct pcpu *p)
 {
     struct nested *n = &p->nested;
     u64 addr;
-    if (!common_checks(p) || !read_ptr_operand(p, EXIT_REASON_VMPTRLD, &addr)) return;
-    if (addr_bad(addr)) { vmx_fail(p, VMXERR_VMPTRLD_INVALID_ADDR); return; }
-    if (addr == n->vmxon_ptr) { vmx_fail(p, VMXERR_VMPTRLD_VMXON_PTR); return; }
+    if (!vmcs_ptr_operand(p, EXIT_REASON_VMPTRLD, VMXERR_VMPTRLD_INVALID_ADDR, VMXERR_VMPTRLD_VMXON_PTR, &addr)) return;
     u32 rev = 0;
     l1_read(addr, &rev, 4);
     /* bit 31 (a shadow VMCS) is allowed where VMCS shadowing is offered */
@@ -263,7 +266,7 @@ static bool field_of(u64 enc, unsigned *base, bool *high)
 static bool vmrw_target(struct pcpu *p, u64 *target)
 {
     if (p->nested.in_l2) {
-        if ((vmcs_read32(VMCS_GUEST_SS_AR) >> 5) & 3) { inject_gp0(); return false; }
+        if (guest_cpl() > 0) { inject_gp0(); return false; }
         *target = vmcs12_read(p->nested.current, VMCS_VMCS_LINK_POINTER);
         return true;
     }
@@ -288,9 +291,7 @@ static void emulate_vmread(struct pcpu *p)
     if (high) v >>= 32;
     v = vmx_reg_result(&c, v);
     if (op.is_reg) {
-        uintptr_t *g = guest_gpr(&p->regs, op.reg);
-        if (op.reg == 4) vmcs_writenat(VMCS_GUEST_RSP, v);
-        else if (g) *g = (uintptr_t)v;
+        guest_gpr_write(p, op.reg, (uintptr_t)v);
     } else if (!access_operand(&op, &v, op.size, true)) {
         return;
     }
@@ -377,14 +378,11 @@ bool nested_l2_vmrw_shadowed(struct pcpu *p, u32 reason)
     const struct nested *n = &p->nested;
     if (!(n->proc2_12 & SEC_VMCS_SHADOWING)) return false;
     uintptr_t info = vmcs_read32(VMCS_EXIT_INSTRUCTION_INFO);
-    unsigned reg2 = (info >> 28) & 15;
-    uintptr_t *g = guest_gpr(&p->regs, reg2);
-    u64 enc = reg2 == 4 ? vmcs_readnat(VMCS_GUEST_RSP) : g ? *g : 0;
+    u64 enc = guest_gpr_read(p, VMX_II_REG2(info));
     if (!l1_64bit()) enc = (u32)enc;
     if (enc >> 15) return false;
     const u8 *bm = l1_page(vmcs12_read(n->current, reason == EXIT_REASON_VMREAD ? VMCS_VMREAD_BITMAP : VMCS_VMWRITE_BITMAP));
-    bool shadowed = !(bm[enc / 8] >> (enc % 8) & 1);
-    return shadowed;
+    return !(bm[enc / 8] >> (enc % 8) & 1);
 }
 
 void handle_vmx_instruction(struct pcpu *p)

@@ -1,13 +1,6 @@
 /* cr.c - MOV to CR0/CR4 and LMSW for the bits nestvisor owns (CR0.NE, CR4.VMXE, and in L1's VMX operation its fixed bits) (SDM 27.1.3, 28.3) */
 #include "hv.h"
 #include "x86.h"
-#include "nested/nested.h"
-
-static uintptr_t gpr_value(struct pcpu *p, unsigned n)
-{
-    if (n == 4) return vmcs_readnat(VMCS_GUEST_RSP);
-    return *guest_gpr(&p->regs, n);
-}
 
 /* Long-mode activation follows CR0.PG when the guest's write exited (SDM 10.8.5):
  * the CPU would have set EFER.LMA and the guest would be in IA-32e mode. */
@@ -29,10 +22,10 @@ void guest_load_pdptes(void)
 {
     uintptr_t cr0 = vmcs_readnat(VMCS_GUEST_CR0), cr4 = vmcs_readnat(VMCS_GUEST_CR4);
     if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA)) return;
-    uintptr_t pa = vmcs_readnat(VMCS_GUEST_CR3) & 0xffffffe0u;
-    /* the guest sees the decoy page where nestvisor lives (EPT01); never read L0 memory for it */
-    const u64 *pdpt = (pa >= HV_BASE && pa < HV_END) ? (const u64 *)((uintptr_t)vm.decoy_page + (pa & 0xfe0))
-                                                     : (const u64 *)pa;
+    /* through l1_read: where nestvisor lives the guest sees the decoy page, as EPT01
+     * shows it; never L0's memory or a device */
+    u64 pdpt[4];
+    l1_read(vmcs_readnat(VMCS_GUEST_CR3) & 0xffffffe0u, pdpt, sizeof pdpt);
     vmcs_write64(VMCS_GUEST_PDPTE0, pdpt[0]);
     vmcs_write64(VMCS_GUEST_PDPTE1, pdpt[1]);
     vmcs_write64(VMCS_GUEST_PDPTE2, pdpt[2]);
@@ -68,8 +61,8 @@ void handle_cr_access(struct pcpu *p)
 {
     uintptr_t q = vmcs_readnat(VMCS_EXIT_QUALIFICATION);
     unsigned cr = q & 15, type = (q >> 4) & 3, reg = (q >> 8) & 15;
-    if (type == 0 && cr == 0) { guest_write_cr0(gpr_value(p, reg)); return; }
-    if (type == 0 && cr == 4) { guest_write_cr4(gpr_value(p, reg)); return; }
+    if (type == 0 && cr == 0) { guest_write_cr0((uintptr_t)guest_gpr_read(p, reg)); return; }
+    if (type == 0 && cr == 4) { guest_write_cr4((uintptr_t)guest_gpr_read(p, reg)); return; }
     if (type == 3) { /* LMSW: bits 3:0 only, and it cannot clear PE */
         uintptr_t shadow = vmcs_readnat(VMCS_CR0_READ_SHADOW);
         uintptr_t src = (q >> 16) & 0xf;

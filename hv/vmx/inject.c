@@ -10,6 +10,32 @@ void skip_instruction(void)
         vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
 }
 
+u64 guest_gpr_read(struct pcpu *p, unsigned n)
+{
+    if (n == 4) return vmcs_readnat(VMCS_GUEST_RSP);
+    uintptr_t *g = guest_gpr(&p->regs, n);
+    return g ? *g : 0;
+}
+
+void guest_gpr_write(struct pcpu *p, unsigned n, uintptr_t v)
+{
+    if (n == 4) { vmcs_writenat(VMCS_GUEST_RSP, v); return; }
+    uintptr_t *g = guest_gpr(&p->regs, n);
+    if (g) *g = v;
+}
+
+/* L0 resumes an access that faulted (an EPT violation it resolved) without the guest
+ * knowing: the instruction did not complete, so no single-step trap can be pending for
+ * it (one pending from before the entry was delivered before the instruction began).
+ * Bochs 2.7 saves BS = 1 on such exits when RFLAGS.TF = 1 and the re-entry then delivered
+ * the #DB without running the instruction: nestvisor-as-L1 single-stepping L2's xAPIC
+ * read looped forever (hv-hv-lhv). SDM 27.3.4, 26.6.3. */
+void resume_faulted_access(void)
+{
+    uintptr_t pend = vmcs_readnat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS);
+    if (pend & BIT(14)) vmcs_writenat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, pend & ~(uintptr_t)BIT(14));
+}
+
 void inject_exception(u8 vector, bool has_error, u32 error)
 {
     u32 info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector;

@@ -3,7 +3,6 @@
 #include "page_alloc.h"
 #include "trap.h"
 #include "x86.h"
-#include "nested/nested.h"
 
 #define MSR_BIOS_UPDT_TRIG 0x79
 #define MSR_IA32_MPERF 0xe7

@@ -2,22 +2,15 @@
 #include "lhv.h"
 #include "mem.h"
 #include "x86.h"
+#include "bench.h"
 
 #define BENCH_N 200
 
 /* L2: BENCH_N CPUIDs, each an exit LHV emulates; the fastest and the average round trip */
 static void guest_bench(uintptr_t arg)
 {
-    volatile u64 *out = (volatile u64 *)arg;
-    u64 best = ~0ull, t0 = rdtsc();
-    for (int i = 0; i < BENCH_N; i++) {
-        u64 a = rdtsc();
-        cpuid(0, 0);
-        u64 d = rdtsc() - a;
-        if (d < best) best = d;
-    }
-    out[0] = best;
-    out[1] = (rdtsc() - t0) / BENCH_N;
+    u64 *out = (u64 *)arg;
+    cpuid_round_trips(BENCH_N, &out[0], &out[1]);
 }
 
 /* nestvisor's hypercall HC_EXITS (VMCALL EAX = 0x4e560002 from LHV in VMX root under
@@ -38,7 +31,7 @@ static u64 l0_exits(void)
 void test_bench(struct cpu *c)
 {
     if (c->iter != 0 || c->index != 0) return;   /* once, on the BSP */
-    volatile u64 out[2] = { 0, 0 };
+    u64 out[2] = { 0, 0 };
     bool nv = under_nestvisor();
     vcpu_reset(c, guest_bench, (uintptr_t)out);
     u64 e0 = nv ? l0_exits() : 0;
