@@ -40,6 +40,10 @@ void stats_print(const char *why)
                     (unsigned long long)nn->ticks_reflect,
                     (unsigned long long)(nn->reflected ? nn->ticks_reflect / nn->reflected : 0),
                     (unsigned long long)nn->ticks_vmrw);
+        if (nn->shadow_pulls || nn->shadow_flushes)
+            cprintf("  cpu %u VMCS shadowing for L1: %llu pulls, %llu flushes (%llu fields)", c,
+                    (unsigned long long)nn->shadow_pulls, (unsigned long long)nn->shadow_flushes,
+                    (unsigned long long)nn->shadow_rows_flushed);
         all += p->exits_total;
     }
     cprintf("NESTVISOR-EXITS total=%llu", (unsigned long long)all);

@@ -163,6 +163,7 @@ void hv_main(u32 magic, u32 mb_info_pa)
     ept01_cpu_init(bsp);
     vmcs01_setup(bsp);
     nested_caps_init();    /* probes the fields of the current VMCS (VMCS01) */
+    shadow01_init();
     nested_cpu_init(bsp);
     e820_install_stub();
     memcpy(phys_ptr(0x7c00), vm.bootsector, 512);

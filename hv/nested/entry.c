@@ -198,6 +198,8 @@ static enum row_kind row_kind(unsigned enc)
     }
 }
 
+bool nested_row_rebuilds(unsigned enc) { return row_kind(enc) == ROW_REBUILD; }
+
 void nested_vmwrite_done(struct pcpu *p, unsigned enc)
 {
     unsigned r = vmcs12_row(enc);

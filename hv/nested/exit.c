@@ -103,7 +103,10 @@ static void save_guest_state(struct nested *n, u64 *l2_efer, u64 *l2_pat)
     volatile u64 *f = vmcs12_fields(cur);
     for (unsigned i = 0; i < save_count; i++) {
         unsigned row = save_rows[i];
-        f[row] = vmcs_read_checked(vmcs_field_table[row].encoding);
+        u64 v = vmcs_read_checked(vmcs_field_table[row].encoding);
+        if (v == f[row]) continue;        /* most of L2's state is as L1 left it */
+        f[row] = v;
+        shadow01_changed(cur, row);
     }
     /* SDM 27.3: saved only when L1's exit controls ask (DR7 always, with DEBUGCTL on request) */
     *l2_efer = vmcs_read64(VMCS_GUEST_IA32_EFER);

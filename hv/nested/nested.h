@@ -24,6 +24,14 @@ struct pcpu;
 
 struct ept02_tree;                         /* hv/nested/ept02.c */
 
+#define SHADOW01_SLOTS 4                   /* shadow VMCSs per CPU mirroring L1's VMCS12s */
+struct shadow01_slot {                     /* hv/nested/shadow01.c */
+    u64 pa;                                /* the shadow VMCS (0: not made yet) */
+    u64 vmcs12;                            /* the VMCS12 it mirrors (~0: none) */
+    u64 stale[4];                          /* table rows L0 changed in VMCS12 since the last fill */
+    u64 used;                              /* LRU clock */
+};
+
 struct nested {
     bool vmxon;                            /* L1 executed VMXON (in VMX operation) */
     bool in_l2;                            /* VMCS02 is current: L2 runs */
@@ -50,6 +58,11 @@ struct nested {
     /* counters (printed with the exit counters) */
     u64 entries, reflected, l0_handled, ept02_fills, ept02_resets;
     u64 ticks_entry, ticks_reflect, ticks_vmrw;        /* TSC ticks L0 spent emulating them */
+    /* VMCS shadowing of VMCS12 for L1 (shadow01.c) */
+    struct shadow01_slot shadow[SHADOW01_SLOTS];
+    int shadow_linked;                     /* slot index + 1 VMCS01 links (0: shadowing off) */
+    bool shadow_ready;                     /* slots made, VMCS01 has the bitmaps */
+    u64 shadow_clock, shadow_pulls, shadow_flushes, shadow_rows_flushed;
 };
 
 /* ---- memory of L1, as L0 reaches it ---- */
@@ -94,6 +107,16 @@ void nested_vmwrite_done(struct pcpu *p, unsigned enc); /* L1 changed a field of
 unsigned vmcs12_row(unsigned enc);                  /* the field table row of a table encoding */
 int vmcs12_row_find(unsigned enc);                  /* the same, or -1 for an encoding not in the table */
 volatile u64 *vmcs12_fields(u64 vmcs12);           /* its fields by table row (VMCS12 layout) */
+
+/* ---- VMCS shadowing of VMCS12 for L1 (shadow01.c) ---- */
+void shadow01_init(void);                           /* BSP, after nested_caps_init() */
+bool shadow01_enabled(void);
+void shadow01_vmcs01_reset(struct pcpu *p);         /* vmcs01_setup() rewrote VMCS01 */
+void shadow01_changed(u64 vmcs12, unsigned row);    /* L0 wrote a VMCS12 field */
+void shadow01_pull(struct pcpu *p);                 /* L1's shadowed VMWRITEs into VMCS12 */
+void shadow01_drop(struct pcpu *p, u64 vmcs12);     /* VMCLEAR (one) / VMXOFF (~0: all) */
+void shadow01_before_l1_entry(struct pcpu *p);      /* link + fill the current VMCS12's slot */
+bool nested_row_rebuilds(unsigned enc);             /* an L1 write of it rebuilds VMCS02 (entry.c) */
 
 /* vmfail / vmsucceed on L1's RFLAGS (SDM 31.2), then the instruction is skipped */
 void vmx_succeed(void);

@@ -94,6 +94,7 @@ void vmcs12_write(u64 vmcs12, unsigned enc, u64 v)
     default: break;
     }
     *field_slot(vmcs12, enc) = v;
+    shadow01_changed(vmcs12, vmcs12_row(enc));
 }
 
 bool vmcs12_launched(u64 vmcs12)

@@ -193,6 +193,7 @@ static void emulate_vmxoff(struct pcpu *p)
 {
     if (!common_checks(p)) return;
     p->nested.vmxon = false;
+    shadow01_drop(p, ~0ull);
     p->nested.current = ~0ull;
     nested_l1_vmx_mode(p, false);
     vmx_succeed();
@@ -215,6 +216,7 @@ static void emulate_vmclear(struct pcpu *p)
     u64 addr;
     if (!vmcs_ptr_operand(p, EXIT_REASON_VMCLEAR, VMXERR_VMCLEAR_INVALID_ADDR, VMXERR_VMCLEAR_VMXON_PTR, &addr)) return;
     vmcs12_set_launched(addr, false);
+    shadow01_drop(p, addr);               /* L1 may now rewrite the region or move it */
     if (addr == n->current) n->current = ~0ull;
     if (addr == n->built_for) n->built_for = ~0ull;   /* VMCS02 no longer stands for it */
     vmx_succeed();
@@ -387,7 +389,12 @@ bool nested_l2_vmrw_shadowed(struct pcpu *p, u32 reason)
 
 void handle_vmx_instruction(struct pcpu *p)
 {
-    switch (vmcs_read32(VMCS_EXIT_REASON) & 0xffff) {
+    u32 reason = vmcs_read32(VMCS_EXIT_REASON) & 0xffff;
+    /* instructions that use or leave the current VMCS12 see L1's shadowed VMWRITEs */
+    if (reason == EXIT_REASON_VMLAUNCH || reason == EXIT_REASON_VMRESUME || reason == EXIT_REASON_VMPTRLD ||
+        reason == EXIT_REASON_VMCLEAR || reason == EXIT_REASON_VMXOFF)
+        shadow01_pull(p);
+    switch (reason) {
     case EXIT_REASON_VMXON: emulate_vmxon(p); break;
     case EXIT_REASON_VMXOFF: emulate_vmxoff(p); break;
     case EXIT_REASON_VMCLEAR: emulate_vmclear(p); break;

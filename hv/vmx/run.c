@@ -116,7 +116,10 @@ static void before_entry(struct pcpu *p)
     }
     if (p->nested.in_l2) nested_before_l2_entry(p); /* may end in an exit to L1 */
     ept01_sync(p);
-    if (!p->nested.in_l2) nmi_deliver_pending(p);
+    if (!p->nested.in_l2) {
+        shadow01_before_l1_entry(p);    /* L1's VMREAD/VMWRITE through a shadow VMCS */
+        nmi_deliver_pending(p);
+    }
 }
 
 static void count_exit(struct pcpu *p, u32 reason)

@@ -82,6 +82,7 @@ void vmcs01_setup(struct pcpu *p)
     PANIC_ON(vmptrld(p->vmcs01_pa) != VMX_OK);
     p->launched = false;
     write_controls(p);
+    shadow01_vmcs01_reset(p);
     vmcs_write_host_state(p->index, (uintptr_t)p, true, true); /* GS base: this_pcpu() after exits */
 }
 
