@@ -30,10 +30,10 @@ void stats_print(const char *why)
         cprintf("%s", line);
         const struct nested *nn = &p->nested;
         if (nn->entries)
-            cprintf("  cpu %u nested: %llu L2 entries, %llu exits reflected to L1, %llu handled by L0, EPT02 %llu fills %llu resets",
+            cprintf("  cpu %u nested: %llu L2 entries, %llu exits reflected to L1, %llu handled by L0, EPT02 %llu fills %llu resets %u peak_pages",
                     c, (unsigned long long)nn->entries, (unsigned long long)nn->reflected,
                     (unsigned long long)nn->l0_handled, (unsigned long long)nn->ept02_fills,
-                    (unsigned long long)nn->ept02_resets);
+                    (unsigned long long)nn->ept02_resets, ept02_peak_pages(p));
         if (nn->entries)
             cprintf("  cpu %u nested L0 ticks: entries %llu (%llu each), reflections %llu (%llu each), VMREAD/VMWRITE %llu",
                     c, (unsigned long long)nn->ticks_entry, (unsigned long long)(nn->ticks_entry / nn->entries),

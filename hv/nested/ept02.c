@@ -229,3 +229,13 @@ bool ept12_translate(struct pcpu *p, u64 l2_gpa, bool write, u64 *l1_gpa)
     *l1_gpa = w.l1_gpa;
     return true;
 }
+
+/* EPT02 memory this CPU has needed at most: the pool's peak of table pages, plus the
+ * roots of the trees it used (each its own page). */
+unsigned ept02_peak_pages(const struct pcpu *p)
+{
+    const struct ept02_cpu *c = &ept02_cpus[p->index];
+    unsigned roots = 0;
+    for (unsigned i = 0; i < EPT02_TREES; i++) roots += c->trees[i].eptp12 != 0;
+    return c->pool.peak + roots;
+}

@@ -132,5 +132,6 @@ enum ept02_result { EPT02_FILLED, EPT02_L1_VIOLATION, EPT02_L1_MISCONFIG };
 enum ept02_result ept02_violation(struct pcpu *p, u64 *qual12);
 void ept02_invalidate(struct pcpu *p, u64 eptp12, bool all);
 bool ept12_translate(struct pcpu *p, u64 l2_gpa, bool write, u64 *l1_gpa);
+unsigned ept02_peak_pages(const struct pcpu *p);    /* pool peak + roots in use */
 
 #endif
