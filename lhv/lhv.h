@@ -26,6 +26,7 @@
 #define OPT_PREEMPT_TIMER   BIT(11)
 #define OPT_VMCS_SHADOW     BIT(12)
 #define OPT_BENCH           BIT(13)   /* BENCH line: L2 CPUID round trip (BSP, first iteration) */
+#define OPT_NMI_FILL        BIT(16)   /* an injected NMI whose delivery faults in a fresh EPT */
 
 /* ---- VMX capabilities, read once on the BSP ---- */
 struct vmx_caps {
@@ -114,6 +115,11 @@ static inline void hypercall(uintptr_t nr, uintptr_t a, uintptr_t b)
 {
     __asm__ __volatile__("vmcall" : "+a"(nr), "+b"(a), "+c"(b) : : "memory", "cc");
 }
+
+/* ---- NMIs (tests/nmi.c): what the shared NMI handler does in a guest ---- */
+#define NMI_MODE_COUNT 0
+#define NMI_MODE_VMCALL 1   /* the guest's NMI handler reports from inside the handler */
+#define NMI_REPORT_TAG 0x4e4d49u
 
 /* ---- EPT ---- */
 extern struct ept ept_default;

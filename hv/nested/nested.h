@@ -30,6 +30,7 @@ struct shadow01_slot {                     /* hv/nested/shadow01.c */
     u64 vmcs12;                            /* the VMCS12 it mirrors (~0: none) */
     u64 stale[4];                          /* table rows L0 changed in VMCS12 since the last fill */
     u64 used;                              /* LRU clock */
+    bool shadow_type;                      /* the VMCS12 is a shadow VMCS (revision bit 31) */
 };
 
 struct nested {

@@ -30,6 +30,7 @@
 
 static bool enabled;
 static u8 *vmread_bitmap, *vmwrite_bitmap;   /* SDM 25.6.15: bit set = the access exits */
+static u8 *vmwrite_all_bitmap;               /* for a VMCS12 that is itself a shadow VMCS */
 static u64 read_rows[4];                     /* table rows L1 reads through the slot */
 static u16 write_rows[32];                   /* table rows L1 writes through the slot */
 static unsigned write_count;
@@ -59,13 +60,19 @@ void shadow01_init(void)
     bool ro_ok = caps.misc & BIT(29);
     vmread_bitmap = page_alloc(1);
     vmwrite_bitmap = page_alloc(1);
+    vmwrite_all_bitmap = page_alloc(1);
     memset(vmread_bitmap, 0xff, PAGE_SIZE);
     memset(vmwrite_bitmap, 0xff, PAGE_SIZE);
+    memset(vmwrite_all_bitmap, 0xff, PAGE_SIZE);
     for (unsigned i = 0; i < vmcs_field_count; i++) {
         unsigned enc = vmcs_field_table[i].encoding;
         if (!vmcs12_field_supported(enc) || (vmcs_field_table[i].group == VMCS_EXIT && !ro_ok)) continue;
         bit_clear(vmread_bitmap, enc);
-        if (VMCS_ENC_WIDTH(enc) == VMCS_W64) bit_clear(vmread_bitmap, enc + 1);  /* the high half */
+        bit_clear(vmwrite_all_bitmap, enc);
+        if (VMCS_ENC_WIDTH(enc) == VMCS_W64) {                     /* the high half */
+            bit_clear(vmread_bitmap, enc + 1);
+            bit_clear(vmwrite_all_bitmap, enc + 1);
+        }
         read_rows[i / 64] |= 1ull << (i % 64);
     }
     for (unsigned i = 0; i < sizeof hot_writes / sizeof hot_writes[0]; i++) {
@@ -98,7 +105,6 @@ static void cpu_ready(struct pcpu *p)
         }
     }
     vmcs_write64(VMCS_VMREAD_BITMAP, va_to_pa(vmread_bitmap));
-    vmcs_write64(VMCS_VMWRITE_BITMAP, va_to_pa(vmwrite_bitmap));
     n->shadow_ready = true;
 }
 
@@ -132,13 +138,23 @@ void shadow01_pull(struct pcpu *p)
     struct shadow01_slot *sl = &n->shadow[n->shadow_linked - 1];
     PANIC_ON(vmptrld(sl->pa) != VMX_OK);
     volatile u64 *f = vmcs12_fields(sl->vmcs12);
-    for (unsigned i = 0; i < write_count; i++) {
+    if (sl->shadow_type) {
+        /* every field L1 may write went through the slot; none is launched from (SDM 26.1) */
+        for (unsigned w = 0; w < 4; w++) {
+            for (u64 m = read_rows[w]; m; m &= m - 1) {
+                unsigned row = w * 64 + (unsigned)__builtin_ctzll(m);
+                u64 v;
+                if (vmcs_read_any(vmcs_field_table[row].encoding, &v) == VMX_OK) f[row] = v;
+            }
+        }
+    }
+    for (unsigned i = 0; i < write_count && !sl->shadow_type; i++) {
         unsigned row = write_rows[i], enc = vmcs_field_table[row].encoding;
         u64 v;
         if (vmcs_read_any(enc, &v) != VMX_OK) continue;   /* a field this CPU lacks: never shadowed */
         if (v == f[row]) continue;
         f[row] = v;
-        if (sl->vmcs12 == n->current) nested_vmwrite_done(p, enc);
+        nested_vmwrite_done(p, enc);                        /* as if L1's VMWRITE had exited */
     }
     load_vmcs01(p, sl);
     n->shadow_pulls++;
@@ -172,6 +188,9 @@ static struct shadow01_slot *slot_for(struct nested *n, u64 vmcs12)
     }
     lru->vmcs12 = vmcs12;                 /* a miss: the whole VMCS12 goes in */
     memcpy(lru->stale, read_rows, sizeof lru->stale);
+    u32 rev = 0;
+    l1_read(vmcs12, &rev, 4);
+    lru->shadow_type = (rev & VMCS12_SHADOW_BIT) != 0;
     lru->used = ++n->shadow_clock;
     return lru;
 }
@@ -208,6 +227,9 @@ void shadow01_before_l1_entry(struct pcpu *p)
     /* SDM 26.3.1.5: with shadowing on, the link pointer names a VMCS whose shadow-VMCS
      * indicator is 1; with it off, ~0 (an indicator of 0 would be required) */
     if (sl) {
+        /* a shadow VMCS12 (L1 fills the one it links for its own guest) takes every write
+         * without an exit: nothing L0 builds depends on it until L1 loads another VMCS */
+        vmcs_write64(VMCS_VMWRITE_BITMAP, va_to_pa(sl->shadow_type ? vmwrite_all_bitmap : vmwrite_bitmap));
         vmcs_write64(VMCS_VMCS_LINK_POINTER, sl->pa);
         vmcs_write32(VMCS_SECONDARY_CONTROLS, sec | SEC_VMCS_SHADOWING);
     } else {

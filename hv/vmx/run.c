@@ -89,6 +89,16 @@ static void reinject(u32 vectoring)
         vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR_CODE, vmcs_read32(VMCS_IDT_VECTORING_ERROR_CODE));
     if (type == INTR_TYPE_SW_INTR || type == INTR_TYPE_SW_EXCEPTION || type == (5u << 8))
         vmcs_write32(VMCS_ENTRY_INSTRUCTION_LEN, vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN));
+    /* SDM 31.7.1.2: an exit during delivery of an injected NMI (virtual NMIs) saves
+     * blocking by NMI = 1, and SDM 26.3.1.5 fails an entry that injects an NMI with it
+     * set: clear it for the re-injection (the reference hit this on the 2540p with an
+     * EPT02 fill during NMI delivery to L2). Delivering the NMI sets the blocking again. */
+    if (type == INTR_TYPE_NMI) {
+        u32 intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
+        LOG_RL("re-injecting an NMI whose delivery exited (exit reason %u, blocking by NMI saved as %u)",
+               vmcs_read32(VMCS_EXIT_REASON) & 0xffff, (intr >> 3) & 1);
+        if (intr & INTERRUPTIBILITY_NMI) vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, intr & ~INTERRUPTIBILITY_NMI);
+    }
     vmcs_write32(VMCS_ENTRY_INTR_INFO, vectoring & ~(1u << 12));
 }
 

@@ -4,10 +4,6 @@
 #include "trap.h"
 #include "x86.h"
 
-#define NMI_MODE_COUNT 0
-#define NMI_MODE_VMCALL 1   /* the guest's NMI handler reports from inside the handler */
-#define NMI_REPORT_TAG 0x4e4d49u
-
 bool supports_nmi(void)
 {
     return has_pin(PIN_NMI_EXITING) && has_pin(PIN_VIRTUAL_NMIS) && has_proc(PROC_NMI_WINDOW);
