@@ -26,7 +26,7 @@
 #define OPT_PREEMPT_TIMER   BIT(11)
 #define OPT_VMCS_SHADOW     BIT(12)
 #define OPT_BENCH           BIT(13)   /* BENCH line: L2 CPUID round trip (BSP, first iteration) */
-#define OPT_NMI_FILL        BIT(16)   /* an injected NMI whose delivery faults in a fresh EPT */
+#define OPT_NMI_FILL        BIT(17)   /* an injected NMI whose delivery faults in a fresh EPT */
 
 /* ---- VMX capabilities, read once on the BSP ---- */
 struct vmx_caps {
