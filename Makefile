@@ -114,9 +114,10 @@ test: setup
 test-full: setup
 	lab/lab test --tier full
 
-# libFuzzer harnesses (clang, ASan/UBSan) over the parsers of guest-controlled data; FUZZ_SECONDS per harness
+# libFuzzer harnesses (clang, ASan/UBSan) over the parsers of guest-controlled data; FUZZ_SECONDS per
+# harness (default 120: 5 harnesses, 10 minutes in all)
 fuzz: setup
-	$(MAKE) -C tests/fuzz run FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60)
+	$(MAKE) -C tests/fuzz run FUZZ_SECONDS=$(or $(FUZZ_SECONDS),120)
 
 # Emulated-instruction figures (Linux bare vs under nestvisor, CPUID round trip, VM exits) -> results/bench.json
 bench: setup
