@@ -26,13 +26,10 @@
  *    area as on a VM exit, process the VM-exit MSR-load list; L1 continues at
  *    HOST_RIP. The guest-state area and the VM-entry interruption-information
  *    valid bit are left unchanged.
- *  - CHECK_OK: 26.4, the VM-entry MSR-load list: for entry i = 1..count, read
- *    its 16 bytes at ENTRY_MSR_LOAD_ADDR + 16 * (i - 1), call
- *    vmcs12_check_msr_load_entry(&e, i), then do the WRMSR as L1's WRMSR at
- *    CPL 0 would be done into L2's state; a WRMSR that would #GP also fails
- *    with exit reason 34 and qualification i (26.4, last item). More entries
- *    than VMX_MISC_MSR_LIST_MAX(misc) is "unpredictable" (24.8.2): fail at
- *    the first entry past that number rather than loop on L1's count. Then
+ *  - CHECK_OK: 26.4, the VM-entry MSR-load list: msr_list_process(
+ *    MSR_LIST_ENTRY_LOAD, ...) of pure/msr_list.h (per-entry rules, the WRMSR
+ *    through the caller's callback, the list limit); a failing entry n is a
+ *    VM-entry failure with exit reason 34 and qualification n. Then
  *    the entry proceeds (guest state, event injection, 26.3.2-26.6).
  */
 
@@ -99,23 +96,5 @@ struct vmcs12_entry_request {
  * SMM, so the SMM forms of the rules are those for "outside SMM".
  */
 struct vmcs12_check_result vmcs12_check_entry(const struct vmcs12_entry_request *rq);
-
-/* One VM-entry MSR-load entry (24.8.2, Table 24-12). */
-struct vmcs12_msr_entry {
-    uint32_t index;
-    uint32_t reserved;
-    uint64_t value;
-};
-_Static_assert(sizeof(struct vmcs12_msr_entry) == 16, "MSR-load entries are 16 bytes (SDM Table 24-12)");
-
-/*
- * The 26.4 rules on entry number n (1 for the first) that need no WRMSR:
- * FS/GS base (C0000100H, C0000101H), x2APIC MSRs (bits 31:8 = 000008H),
- * SMM-only MSRs (IA32_SMM_MONITOR_CTL 9BH, IA32_SMBASE 9EH), MSRs that cannot
- * be loaded for model-specific reasons (microcode update trigger 79H and
- * signature 8BH, SDM Vol. 3 ch. 35), bits 63:32 not 0. CHECK_OK or
- * CHECK_ENTRY_FAIL with EXIT_REASON_FAILED_ENTRY | 34 and qualification n.
- */
-struct vmcs12_check_result vmcs12_check_msr_load_entry(const struct vmcs12_msr_entry *e, uint32_t n);
 
 #endif /* NESTVISOR_PURE_VMCS12_CHECK_H */

@@ -239,23 +239,6 @@ static bool check_read_gpa(void *ctx, uint64_t gpa, void *buf, unsigned len)
     return l1_read(gpa, buf, len);
 }
 
-/* SDM 26.4: the VM-entry MSR-load list, into L2's state (VMCS02 current). 0 or the
- * failing entry's number. */
-static u32 load_entry_msrs(struct nested *n)
-{
-    u32 count = (u32)rd12(n, VMCS_ENTRY_MSR_LOAD_COUNT);
-    u64 addr = rd12(n, VMCS_ENTRY_MSR_LOAD_ADDR);
-    u32 max = 512 * (((u32)(l1_caps.misc >> 25) & 7) + 1);  /* SDM A.6 */
-    for (u32 i = 1; i <= count; i++) {
-        struct vmcs12_msr_entry e;
-        if (i > max) return i;
-        l1_read(addr + 16ull * (i - 1), &e, sizeof e);
-        if (vmcs12_check_msr_load_entry(&e, i).kind != CHECK_OK) return i;
-        if (guest_wrmsr(this_pcpu(), e.index, e.value) != 0) return i;
-    }
-    return 0;
-}
-
 static void nested_vmentry_body(struct pcpu *p, bool resume);
 void nested_vmentry(struct pcpu *p, bool resume)
 {
@@ -310,13 +293,15 @@ static void nested_vmentry_body(struct pcpu *p, bool resume)
     }
     update_vmcs02(p);                    /* VMCS02 is current from here */
     n->in_l2 = true;
-    u32 bad = load_entry_msrs(n);
-    if (bad) {
-        LOG_RL("L1 VM entry: MSR-load entry %u fails: VM-entry failure", bad);
+    /* SDM 26.4: the VM-entry MSR-load list, into L2's state (VMCS02 current) */
+    struct msr_list_result ml = nested_msr_list(p, MSR_LIST_ENTRY_LOAD, rd12(n, VMCS_ENTRY_MSR_LOAD_ADDR),
+                                                (u32)rd12(n, VMCS_ENTRY_MSR_LOAD_COUNT));
+    if (!ml.ok) {
+        LOG_RL("L1 VM entry: MSR-load entry %u (MSR 0x%x) fails: VM-entry failure (%s)", ml.entry, ml.msr, ml.why);
         n->in_l2 = false;
         n->built_for = ~0ull;
         PANIC_ON(vmptrld(p->vmcs01_pa) != VMX_OK);
-        nested_entry_failure(p, EXIT_REASON_FAILED_ENTRY | EXIT_REASON_ENTRY_FAIL_MSR, bad);
+        nested_entry_failure(p, ml.exit_reason, ml.entry);   /* SDM 26.7: qualification = entry number */
         return;
     }
     n->launch_pending = !resume;

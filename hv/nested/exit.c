@@ -127,34 +127,59 @@ static void save_guest_state(struct nested *n, u64 *l2_efer, u64 *l2_pat)
     }
 }
 
-/* SDM 27.4: the VM-exit MSR-store list, L2's values (VMCS02 current). */
-static void store_exit_msrs(struct nested *n)
+/* ---- MSR lists (pure/msr_list.c decides; L1 memory and the MSR access are here) ---- */
+
+static bool msr_list_read(void *ctx, uint64_t gpa, void *buf, unsigned len)
 {
-    u32 count = (u32)vmcs12_read(n->current, VMCS_EXIT_MSR_STORE_COUNT);
-    u64 addr = vmcs12_read(n->current, VMCS_EXIT_MSR_STORE_ADDR);
-    for (u32 i = 0; i < count && i < 512; i++) {
-        struct vmcs12_msr_entry e;
-        l1_read(addr + 16ull * i, &e, sizeof e);
-        u64 v = 0;
-        if (guest_rdmsr(this_pcpu(), e.index, &v) != 0) {
-            LOG_RL("VM-exit MSR-store entry %u (MSR 0x%x) cannot be read: VMX abort", i + 1, e.index);
-            continue;
-        }
-        l1_write(addr + 16ull * i + 8, &v, 8);
-    }
+    (void)ctx;
+    return l1_read(gpa, buf, len);
+}
+static bool msr_list_write(void *ctx, uint64_t gpa, const void *buf, unsigned len)
+{
+    (void)ctx;
+    return l1_write(gpa, buf, len);
+}
+static int msr_list_rdmsr(void *ctx, uint32_t msr, uint64_t *v) { return guest_rdmsr(ctx, msr, v); }
+static int msr_list_wrmsr(void *ctx, uint32_t msr, uint64_t v) { return guest_wrmsr(ctx, msr, v); }
+
+struct msr_list_result nested_msr_list(struct pcpu *p, enum msr_list_kind kind, u64 addr, u32 count)
+{
+    const struct msr_list_ops ops = { msr_list_read, msr_list_write, msr_list_rdmsr, msr_list_wrmsr, p };
+    struct msr_list_result r = msr_list_process(kind, addr, count, msr_list_limit(l1_caps.misc), &ops);
+    if (r.truncated)
+        LOG_RL("VMCS12 MSR list (kind %u) of %u entries: only the first %u processed (IA32_VMX_MISC limit)", kind,
+               count, r.processed);
+    return r;
 }
 
-/* SDM 27.5.4 / 27.6: the VM-exit MSR-load list, into L1 (VMCS01 current). */
-static void load_exit_msrs(struct nested *n)
+/* SDM 27.7: a VMX abort ends L1's VM exit: the indicator goes to byte 4 of the VMCS12
+ * region and L1's CPU shuts down, which nestvisor, as for an L1 triple fault, reports
+ * and ends the run with. */
+static void l1_vmx_abort(struct pcpu *p, const struct msr_list_result *r)
 {
-    u32 count = (u32)vmcs12_read(n->current, VMCS_EXIT_MSR_LOAD_COUNT);
-    u64 addr = vmcs12_read(n->current, VMCS_EXIT_MSR_LOAD_ADDR);
-    for (u32 i = 0; i < count && i < 512; i++) {
-        struct vmcs12_msr_entry e;
-        l1_read(addr + 16ull * i, &e, sizeof e);
-        if (vmcs12_check_msr_load_entry(&e, i + 1).kind != CHECK_OK || guest_wrmsr(this_pcpu(), e.index, e.value))
-            LOG_RL("VM-exit MSR-load entry %u (MSR 0x%x) fails: a CPU would VMX-abort (ignored)", i + 1, e.index);
-    }
+    u32 indicator = r->abort;
+    l1_write(p->nested.current + 4, &indicator, 4);
+    cprintf("L1 VMX abort %u: VMCS12 0x%llx, MSR-list entry %u (MSR 0x%x): %s", indicator,
+            (unsigned long long)p->nested.current, r->entry, r->msr, r->why);
+    vm_report_and_end("FAIL L1 VMX abort %u (%s)", indicator, r->why);
+}
+
+/* SDM 27.4: the VM-exit MSR-store list, L2's values (VMCS02 current). */
+static void store_exit_msrs(struct pcpu *p)
+{
+    u64 c = p->nested.current;
+    struct msr_list_result r = nested_msr_list(p, MSR_LIST_EXIT_STORE, vmcs12_read(c, VMCS_EXIT_MSR_STORE_ADDR),
+                                               (u32)vmcs12_read(c, VMCS_EXIT_MSR_STORE_COUNT));
+    if (!r.ok) l1_vmx_abort(p, &r);
+}
+
+/* SDM 27.6 (and 26.7 for a failed entry): the VM-exit MSR-load list, into L1 (VMCS01 current). */
+static void load_exit_msrs(struct pcpu *p)
+{
+    u64 c = p->nested.current;
+    struct msr_list_result r = nested_msr_list(p, MSR_LIST_EXIT_LOAD, vmcs12_read(c, VMCS_EXIT_MSR_LOAD_ADDR),
+                                               (u32)vmcs12_read(c, VMCS_EXIT_MSR_LOAD_COUNT));
+    if (!r.ok) l1_vmx_abort(p, &r);
 }
 
 /* One segment of L1's host state (SDM 27.5.2). */
@@ -274,7 +299,7 @@ static void reflect_body(struct pcpu *p, struct exit_info *e)
         vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);    /* handed to L1: VMCS02 may be entered again as is */
     }
     save_guest_state(n, &l2_efer, &l2_pat);
-    store_exit_msrs(n);
+    store_exit_msrs(p);
     vmcs12_write(c, VMCS_EXIT_REASON, e->reason);
     vmcs12_write(c, VMCS_EXIT_QUALIFICATION, e->qual);
     vmcs12_write(c, VMCS_EXIT_INTR_INFO, e->intr_info);
@@ -291,7 +316,7 @@ static void reflect_body(struct pcpu *p, struct exit_info *e)
     n->in_l2 = false;
     bool nmi = (e->reason & 0xffff) == EXIT_REASON_EXCEPTION_NMI && info_is_nmi(e->intr_info);
     load_host_state(p, l2_efer, l2_pat, nmi && !(n->pin12 & PIN_VIRTUAL_NMIS));
-    load_exit_msrs(n);
+    load_exit_msrs(p);
     n->reflected++;
 }
 
@@ -306,7 +331,7 @@ void nested_entry_failure(struct pcpu *p, u32 reason, u64 qual)
     vmcs12_write(c, VMCS_EXIT_QUALIFICATION, qual);
     n->exit12 = (u32)vmcs12_read(c, VMCS_EXIT_CONTROLS);
     load_host_state(p, vmcs_read64(VMCS_GUEST_IA32_EFER), vmcs_read64(VMCS_GUEST_IA32_PAT), false);
-    load_exit_msrs(n);
+    load_exit_msrs(p);
 }
 
 /* A synthesized exit of L2 for L1 (INIT, an NMI L1 intercepts): VMCS02 current. */

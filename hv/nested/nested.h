@@ -3,6 +3,7 @@
 #define HV_NESTED_NESTED_H
 
 #include "types.h"
+#include "../pure/msr_list.h"
 
 struct pcpu;
 
@@ -92,6 +93,9 @@ bool nested_l2_vmrw_shadowed(struct pcpu *p, u32 reason); /* L2's VMREAD/VMWRITE
 
 /* ---- instructions (vmx_insn.c), entries (entry.c), exits (exit.c) ---- */
 struct pcpu;
+/* One of VMCS12's MSR lists, processed by pure/msr_list.c on L1's memory and this CPU's
+ * MSRs as L1's RDMSR/WRMSR at CPL 0 would do them (exit.c) */
+struct msr_list_result nested_msr_list(struct pcpu *p, enum msr_list_kind kind, u64 addr, u32 count);
 void nested_cpu_init(struct pcpu *p);
 void handle_vmx_instruction(struct pcpu *p);        /* every VMX instruction exit of L1 */
 void nested_vmentry(struct pcpu *p, bool resume);   /* L1's VMLAUNCH/VMRESUME */
