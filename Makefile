@@ -53,7 +53,7 @@ $(LHV_DIR)/%.o: %.S
 HV_BASE ?= 0x10000000
 INIT_SMP ?= 1
 HV_DIR := build/hv-O$(O)$(if $(filter 0x10000000,$(HV_BASE)),,-$(HV_BASE))$(if $(filter 1,$(INIT_SMP)),,-nosmp)
-HV_SRCS := $(LIB_SRCS) pure/e820.c pure/vmx_operand.c pure/vmcs12_check.c pure/msr_list.c pure/guest_paging.c pure/ept_nested.c $(shell find hv -name '*.c')
+HV_SRCS := $(LIB_SRCS) pure/e820.c pure/vmx_operand.c pure/vmcs12_check.c pure/msr_list.c pure/guest_paging.c pure/ept_nested.c pure/mmio_insn.c $(shell find hv -name '*.c')
 HV_ASMS := lib/arch/isr_amd64.S lib/arch/ap_trampoline.S lib/arch/vmx_entry_amd64.S $(shell find hv -name '*.S')
 HV_CFLAGS := -m64 -mno-red-zone -mcmodel=small -O$(O) -g -std=gnu11 -ffreestanding -fno-pic -fno-pie \
           -fno-stack-protector -fno-builtin -mgeneral-regs-only -fno-omit-frame-pointer -fno-common \

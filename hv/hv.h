@@ -54,6 +54,7 @@ struct pcpu {
     u64 ept_generation;                /* EPT01 changes seen (INVEPT when behind) */
     u64 exits[EXIT_REASON_MAX + 1];
     u64 exits_total;
+    u64 apic_emulated;                 /* guest xAPIC accesses L0 emulated (decoded MOVs) */
     struct nested nested;              /* L1's VMX (hv/nested) */
 };
 
@@ -138,6 +139,9 @@ void inject_ud(void);
 void inject_gp0(void);
 void skip_instruction(void);
 void resume_faulted_access(void);                   /* L0 resolved a faulting access: re-run it as is */
+struct gpaging_ctx;
+void guest_paging_ctx(struct gpaging_ctx *g);       /* the current guest's paging, for pure/guest_paging */
+void skip_instruction_len(unsigned len);            /* skip_instruction() for a length L0 decoded */
 
 void apic_icr_write(struct pcpu *p, u32 lo, u32 hi, bool x2apic);
 void sipi_wait_and_start(struct pcpu *p);          /* AP: wait for the guest's SIPI */

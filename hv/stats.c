@@ -28,6 +28,8 @@ void stats_print(const char *why)
                 n += nv_snprintf(line + n, sizeof line - n, " %s=%llu", reason_names[r] ? reason_names[r] : "?",
                                  (unsigned long long)p->exits[r]);
         cprintf("%s", line);
+        if (p->apic_emulated)
+            cprintf("  cpu %u xAPIC: %llu guest accesses emulated (decoded MOVs)", c, (unsigned long long)p->apic_emulated);
         const struct nested *nn = &p->nested;
         if (nn->entries)
             cprintf("  cpu %u nested: %llu L2 entries, %llu exits reflected to L1, %llu handled by L0, EPT02 %llu fills %llu resets %u peak_pages",

@@ -84,8 +84,9 @@ void handle_ept_violation(struct pcpu *p)
     u64 gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
     uintptr_t q = vmcs_readnat(VMCS_EXIT_QUALIFICATION);
     void lapic_step_begin(struct pcpu *p, u32 offset, bool write);
+    bool lapic_emulate_access(struct pcpu *p, u32 offset, bool write);
     if ((gpa & ~0xfffull) == APIC_PAGE && !p->step.active) {
-        lapic_step_begin(p, (u32)(gpa & 0xfff), q & 2);
+        if (!lapic_emulate_access(p, (u32)(gpa & 0xfff), q & 2)) lapic_step_begin(p, (u32)(gpa & 0xfff), q & 2);
         return;
     }
     if (gpa >= HV_BASE && gpa < HV_END) {

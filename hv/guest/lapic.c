@@ -3,6 +3,8 @@
 #include "apic.h"
 #include "spinlock.h"
 #include "x86.h"
+#include "../pure/guest_paging.h"
+#include "../pure/mmio_insn.h"
 
 #define APIC_PAGE 0xfee00000ull
 #define RFLAGS_TF BIT(8)
@@ -99,7 +101,54 @@ void apic_icr_write(struct pcpu *p, u32 lo, u32 hi, bool x2apic)
     }
 }
 
-/* ---- xAPIC page: each guest access is run once, single-stepped, against a private mapping ---- */
+/* ---- xAPIC page: a guest access is emulated (its MOV decoded), or else run once,
+ * single-stepped, against a private mapping ---- */
+
+static void icr_or_register_write(struct pcpu *p, u32 offset, u32 v)
+{
+    if (offset == LAPIC_ICR_HI) p->lapic_icr_hi = v;
+    else if (offset == LAPIC_ICR_LO) apic_icr_write(p, v, p->lapic_icr_hi, false);
+    else lapic_write(offset, v);
+}
+
+/* The guest's 32-bit MOV to or from an APIC register, done by L0 on the guest's behalf:
+ * one exit instead of the two (and two INVEPTs) of a single step; EOI writes, which
+ * Linux makes on every interrupt, are most of them. Refused (false: single-step it)
+ * for anything pure/mmio_insn.c does not decode, a guest that single-steps itself
+ * (its #DB must come after the instruction), real mode, CPL 3. SDM 11.4.1: APIC
+ * registers are 32 bits wide, 16-byte aligned. */
+bool lapic_emulate_access(struct pcpu *p, u32 offset, bool write)
+{
+    uintptr_t fl = vmcs_readnat(VMCS_GUEST_RFLAGS);
+    if ((fl & RFLAGS_TF) || (offset & 0xf) || guest_cpl() != 0) return false;
+    u32 cs_ar = vmcs_read32(VMCS_GUEST_CS_AR);
+    enum mmio_mode mode;
+    if ((vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA) && (cs_ar & BIT(13) /* CS.L */)) mode = MMIO_MODE_64;
+    else if ((vmcs_readnat(VMCS_GUEST_CR0) & CR0_PE) && (cs_ar & BIT(14) /* CS.D */)) mode = MMIO_MODE_32;
+    else return false;
+    u64 la = vmcs_readnat(VMCS_GUEST_RIP) + (mode == MMIO_MODE_64 ? 0 : vmcs_readnat(VMCS_GUEST_CS_BASE));
+    if (mode == MMIO_MODE_32) la &= 0xffffffffu;
+    u8 bytes[15];
+    unsigned avail = PAGE_SIZE - (unsigned)(la & (PAGE_SIZE - 1));   /* the fetched page; a decode that */
+    if (avail > sizeof bytes) avail = sizeof bytes;                   /* needs the next one is refused */
+    struct gpaging_ctx g;
+    struct gpaging_fault f;
+    guest_paging_ctx(&g);
+    g.cmpxchg_phys = NULL;             /* a look at code the CPU already fetched: no A/D updates */
+    struct mmio_insn d;
+    if (gpaging_read(&g, la, bytes, avail, &f) != GPAGING_OK || !mmio_insn_decode(bytes, avail, mode, &d) ||
+        d.write != write)
+        return false;
+    if (write) {
+        icr_or_register_write(p, offset, d.has_imm ? d.imm : (u32)guest_gpr_read(p, d.reg));
+    } else {
+        /* a 32-bit load zero-extends into the 64-bit register (SDM 3.4.1.1) */
+        guest_gpr_write(p, d.reg, lapic_read(offset));
+    }
+    skip_instruction_len(d.len);
+    p->apic_emulated++;
+    return true;
+}
 
 void lapic_step_begin(struct pcpu *p, u32 offset, bool write)
 {
@@ -132,8 +181,5 @@ void lapic_step_done(struct pcpu *p)
     invept(1, &d);
     p->step.active = false;
     if (!p->step.write) return;
-    u32 v = *(volatile u32 *)((u8 *)p->apic_scratch + p->step.offset);
-    if (p->step.offset == LAPIC_ICR_HI) p->lapic_icr_hi = v;
-    else if (p->step.offset == LAPIC_ICR_LO) apic_icr_write(p, v, p->lapic_icr_hi, false);
-    else lapic_write(p->step.offset, v);
+    icr_or_register_write(p, p->step.offset, *(volatile u32 *)((u8 *)p->apic_scratch + p->step.offset));
 }

@@ -115,10 +115,11 @@ static bool phys_cmpxchg(void *opaque, u64 gpa, unsigned size, u64 old, u64 new_
 /* Read or write an operand of L1 at a linear address: segment faults first (decoded),
  * then paging (#PF with CR2), then the access. Returns false after injecting the fault
  * (or after arranging a retry of the instruction). */
-static bool access_operand(const struct vmx_operand *op, void *buf, unsigned len, bool write)
+/* The current guest's paging state (VMCS guest-state area) for pure/guest_paging: its
+ * accesses land in the issuer's guest-physical space (L1's, or L2's through EPT12). */
+void guest_paging_ctx(struct gpaging_ctx *g)
 {
-    if (op->fault) { inject_exception((u8)op->fault, true, op->error_code); return false; }
-    struct gpaging_ctx g = {
+    *g = (struct gpaging_ctx){
         .cr0 = vmcs_readnat(VMCS_GUEST_CR0), .cr3 = vmcs_readnat(VMCS_GUEST_CR3),
         .cr4 = vmcs_readnat(VMCS_GUEST_CR4), .efer = vmcs_read64(VMCS_GUEST_IA32_EFER),
         .pdpte = { vmcs_read64(VMCS_GUEST_PDPTE0), vmcs_read64(VMCS_GUEST_PDPTE1),
@@ -128,6 +129,13 @@ static bool access_operand(const struct vmx_operand *op, void *buf, unsigned len
         .maxphyaddr = l1_caps.maxphyaddr,
         .read_phys = phys_read, .write_phys = phys_write, .cmpxchg_phys = phys_cmpxchg,
     };
+}
+
+static bool access_operand(const struct vmx_operand *op, void *buf, unsigned len, bool write)
+{
+    if (op->fault) { inject_exception((u8)op->fault, true, op->error_code); return false; }
+    struct gpaging_ctx g;
+    guest_paging_ctx(&g);
     struct gpaging_fault f;
     int r = write ? gpaging_write(&g, op->linear, buf, len, &f) : gpaging_read(&g, op->linear, buf, len, &f);
     if (r == GPAGING_OK) return true;

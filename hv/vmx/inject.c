@@ -1,9 +1,11 @@
 /* inject.c - event injection into L1 (SDM 26.6) and instruction skipping */
 #include "hv.h"
 
-void skip_instruction(void)
+void skip_instruction(void) { skip_instruction_len(vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN)); }
+
+void skip_instruction_len(unsigned len)
 {
-    vmcs_writenat(VMCS_GUEST_RIP, vmcs_readnat(VMCS_GUEST_RIP) + vmcs_read32(VMCS_EXIT_INSTRUCTION_LEN));
+    vmcs_writenat(VMCS_GUEST_RIP, vmcs_readnat(VMCS_GUEST_RIP) + len);
     /* an emulated instruction ends STI/MOV-SS blocking (SDM 25.4.2) */
     u32 intr = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY);
     if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
