@@ -8,7 +8,8 @@ import time
 
 from . import bochs, build, image, judge, linux_guest, profiles, results, scenarios
 
-GRACE_S = 5.0          # after a result marker, time the kernel gets to shut the emulator down
+GRACE_S = 5.0          # after a result marker, quiet time the kernel gets to shut the emulator down
+GRACE_MAX_S = 120.0    # ... at most, however long the hypervisors below it keep printing their counters
 POLL_S = 0.2
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 ABORT = threading.Event()      # set by the matrix on Ctrl-C: every running row stops its Bochs
@@ -143,18 +144,22 @@ def _watch(emu, logs, timeout, stream, progress):
     """Polls the serial logs until a result marker (plus grace), the emulator's exit or the
     deadline. Returns how the run ended: 'marker', 'exit' or 'timeout'."""
     tails = [_Tail(lf) for lf in logs]
-    start, marker_at, nlines = time.time(), None, 0
+    start, marker_at, last_line, nlines = time.time(), None, None, 0
     try:
         while True:
             for t in tails:
                 lines = t.poll(stream)
                 nlines += len(lines)
+                if lines:
+                    last_line = time.time()
                 if marker_at is None and any(judge.has_result(l) for l in lines):
                     marker_at = time.time()
             now = time.time()
             if emu.poll() is not None:
                 return 'marker' if marker_at else 'exit'
-            if marker_at and now - marker_at > GRACE_S:
+            # after the verdict the nestvisor levels print their exit counters (slowly, on an
+            # emulated UART): stop only once every log has been quiet for GRACE_S
+            if marker_at and (now - max(marker_at, last_line) > GRACE_S or now - marker_at > GRACE_MAX_S):
                 emu.stop()
                 return 'marker'
             if now - start > timeout:
