@@ -120,11 +120,8 @@ void hv_main(u32 magic, u32 mb_info_pa)
     *(struct pcpu **)bsp_stack = bsp;
     wrmsr(0xc0000101, (u64)(uintptr_t)bsp);
     bsp->vmcs_cache.gen = 1;
+    vmcs_cache_current = hv_vmcs_cache;     /* every CPU's %gs is set before it touches a VMCS */
     detect_level();
-    /* under another hypervisor each VMREAD may be an exit; on the CPU it is one cheap
-     * instruction and the cache would only add work. Every CPU's %gs is set before it
-     * touches a VMCS. */
-    if (cpuid(1, 0).ecx & BIT(31)) vmcs_cache_current = hv_vmcs_cache;   /* CPUID: a hypervisor below */
     cprintf("nestvisor (level %u) at 0x%llx-0x%llx, INIT_SMP=%d, command line \"%s\"", vm.level,
             (unsigned long long)HV_BASE, (unsigned long long)HV_END, INIT_SMP, cmd);
     if (magic != MULTIBOOT_BOOTLOADER_MAGIC) PANIC("bad multiboot magic 0x%x", magic);
