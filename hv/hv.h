@@ -55,7 +55,6 @@ struct pcpu {
     u64 exits[EXIT_REASON_MAX + 1];
     u64 exits_total;
     u64 apic_emulated;                 /* guest xAPIC accesses L0 emulated (decoded MOVs) */
-    struct vmcs_cache vmcs_cache;      /* fields read since the last exit (lib/vmx.h) */
     struct nested nested;              /* L1's VMX (hv/nested) */
 };
 

@@ -2,23 +2,8 @@
 #include "vmx.h"
 #include "console.h"
 
-struct vmcs_cache *(*vmcs_cache_current)(void);
-
-static unsigned cache_index(unsigned enc) { return ((enc >> 1) ^ (enc >> 9)) % VMCS_CACHE_SLOTS; }
-
-void vmcs_cache_drop(void)
-{
-    if (vmcs_cache_current) vmcs_cache_current()->gen++;   /* 2^32 exits before a wrap */
-}
-
 enum vmx_status vmcs_read_any(unsigned enc, u64 *val)
 {
-    struct vmcs_cache *c = vmcs_cache_current ? vmcs_cache_current() : 0;
-    unsigned ci = cache_index(enc);
-    if (c && c->slot[ci].gen == c->gen && c->slot[ci].enc == enc) {
-        *val = c->slot[ci].val;
-        return VMX_OK;
-    }
     uintptr_t lo, hi = 0;
     enum vmx_status s = vmread_raw(enc, &lo);
     if (s != VMX_OK) return s;
@@ -29,22 +14,11 @@ enum vmx_status vmcs_read_any(unsigned enc, u64 *val)
     }
 #endif
     *val = (u64)lo | ((u64)hi << 16 << 16);
-    if (c) {
-        c->slot[ci].enc = enc;
-        c->slot[ci].gen = c->gen;
-        c->slot[ci].val = *val;
-    }
     return VMX_OK;
 }
 
 enum vmx_status vmcs_write_any(unsigned enc, u64 val)
 {
-    struct vmcs_cache *c = vmcs_cache_current ? vmcs_cache_current() : 0;
-    if (c) {   /* forget the field, and its other half (a 64-bit field's high encoding) */
-        unsigned a = cache_index(enc & ~1u), b = cache_index(enc | 1u);
-        if ((c->slot[a].enc | 1u) == (enc | 1u)) c->slot[a].gen = c->gen - 1;
-        if ((c->slot[b].enc | 1u) == (enc | 1u)) c->slot[b].gen = c->gen - 1;
-    }
     enum vmx_status s = vmwrite_raw(enc, (uintptr_t)val);
 #ifndef __x86_64__
     if (s == VMX_OK && VMCS_ENC_WIDTH(enc) == VMCS_W64 && !VMCS_ENC_HIGH(enc))

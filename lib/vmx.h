@@ -21,28 +21,9 @@ enum vmx_status { VMX_OK = 0, VMX_FAIL_INVALID = 1, VMX_FAIL_VALID = 2 };
         return VMX_STATUS_FROM_FLAGS(cf, zf);                                       \
     }
 VMX_INSN_M64(vmxon, "vmxon")
-VMX_INSN_M64(vmclear_insn, "vmclear")
-VMX_INSN_M64(vmptrld_insn, "vmptrld")
+VMX_INSN_M64(vmclear, "vmclear")
+VMX_INSN_M64(vmptrld, "vmptrld")
 #undef VMX_INSN_M64
-
-/*
- * A per-CPU cache of VMCS fields read since the last VM exit, for a hypervisor that runs
- * as a guest itself: there every VMREAD is a VM exit to the hypervisor below (unless it
- * shadows the VMCS), and one exit handler reads the same fields several times. A field
- * only changes at VM entry/exit or by VMWRITE, so entries are valid until the next VM
- * entry (vmcs_cache_drop() after vmx_enter), VMPTRLD or VMCLEAR; a VMWRITE forgets the
- * field. vmcs_cache_current NULL (LHV): no cache.
- */
-#define VMCS_CACHE_SLOTS 64
-struct vmcs_cache {
-    u32 gen;                                 /* entries of another generation are stale */
-    struct { u32 enc, gen; u64 val; } slot[VMCS_CACHE_SLOTS];
-};
-extern struct vmcs_cache *(*vmcs_cache_current)(void);
-void vmcs_cache_drop(void);
-
-static inline enum vmx_status vmclear(u64 pa) { vmcs_cache_drop(); return vmclear_insn(pa); }
-static inline enum vmx_status vmptrld(u64 pa) { vmcs_cache_drop(); return vmptrld_insn(pa); }
 
 static inline enum vmx_status vmptrst(u64 *pa)
 {

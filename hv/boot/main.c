@@ -41,13 +41,10 @@ static struct pcpu *pcpu_new(unsigned index, u32 apic_id, uintptr_t stack_base)
     return p;
 }
 
-static struct vmcs_cache *hv_vmcs_cache(void) { return &this_pcpu()->vmcs_cache; }
-
 /* Per-CPU start common to BSP and APs: %gs, descriptor tables, APIC, VMX on. */
 static void cpu_start(struct pcpu *p)
 {
     wrmsr(0xc0000101, (u64)(uintptr_t)p); /* IA32_GS_BASE */
-    p->vmcs_cache.gen = 1;                  /* zeroed slots (generation 0) are stale */
     trap_init_cpu(p->index, p->stack_top);
     lapic_enable();
     vmx_cpu_on(p);
@@ -119,8 +116,6 @@ void hv_main(u32 magic, u32 mb_info_pa)
     struct pcpu *bsp = pcpu_new(0, lapic_id(), (uintptr_t)bsp_stack);
     *(struct pcpu **)bsp_stack = bsp;
     wrmsr(0xc0000101, (u64)(uintptr_t)bsp);
-    bsp->vmcs_cache.gen = 1;
-    vmcs_cache_current = hv_vmcs_cache;     /* every CPU's %gs is set before it touches a VMCS */
     detect_level();
     cprintf("nestvisor (level %u) at 0x%llx-0x%llx, INIT_SMP=%d, command line \"%s\"", vm.level,
             (unsigned long long)HV_BASE, (unsigned long long)HV_END, INIT_SMP, cmd);

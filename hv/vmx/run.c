@@ -147,7 +147,6 @@ NORETURN void vcpu_run(struct pcpu *p)
         bool l2 = p->nested.in_l2;
         bool *launched = l2 ? &p->nested.vmcs02_launched : &p->launched;
         int s = vmx_enter(&p->regs, *launched);
-        vmcs_cache_drop();              /* the exit (or the VMfail) changed the VMCS */
         if (s != 0) {
             if (l2) {
                 nested_l2_entry_failed(p, s);
