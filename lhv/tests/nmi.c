@@ -16,8 +16,8 @@ bool supports_nmi(void)
 /* NMI handler for host and guest alike (they share the IDT). */
 static void nmi_handler(struct trap_frame *f)
 {
-    (void)f;
     struct cpu *c = this_cpu();
+    if (c->nmi_exp) { nmi_exp_nmi(f); return; }
     c->nmi_count++;
     if (c->nmi_mode == NMI_MODE_VMCALL) hypercall(HC_REPORT, NMI_REPORT_TAG, c->nmi_count);
 }
