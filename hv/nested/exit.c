@@ -52,7 +52,7 @@ static enum route route_exit(struct pcpu *p, u32 reason)
          * controls), else delivered to L2 before the next entry (nested_before_l2_entry) */
         if (nmi_take_kick(p)) return L0_DONE;
         if (n->pin12 & PIN_NMI_EXITING) return TO_L1;
-        nmi_owe_from_exit(p);
+        nmi_owe(p);
         return L0_DONE;
     case EXIT_REASON_NMI_WINDOW:
         return (n->proc12 & PROC_NMI_WINDOW) ? TO_L1 : TO_L0;
