@@ -297,7 +297,7 @@ static void guest_iret(uintptr_t unused)
 }
 
 /* Bochs 2.7 keeps its virtual-NMI blocking flag across VM exits and sets it at VM entry
- * when bit 3 asks but never clears it there (SDM 26.6.1?: entry loads it either way), so
+ * when bit 3 asks but never clears it there (SDM 26.7.1: entry loads it either way), so
  * one experiment's blocking would leak into the next one's guest. A guest with virtual
  * NMIs that executes IRET clears it (SDM 25.3); L1's IRET ends its own NMI blocking. */
 static void nx_clean_state(struct cpu *c)

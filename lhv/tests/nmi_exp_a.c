@@ -53,7 +53,7 @@ static void off_collapse(struct cpu *c, struct nx *x)
     nx_run(c, x);
 }
 
-/* VM entry with blocking by NMI (SDM 26.6.1? 24.4.2: loaded from the interruptibility
+/* VM entry with blocking by NMI (SDM 26.7.1, 24.4.2: loaded from the interruptibility
  * state when virtual NMIs are off): the NMI waits, L2's IRET releases it */
 static void off_entry_blocked_iret(struct cpu *c, struct nx *x)
 {
@@ -69,7 +69,7 @@ static void off_blocked_across_exit(struct cpu *c, struct nx *x)
     nx_run(c, x);
 }
 
-/* an injected NMI (SDM 26.6.1.2) blocks NMIs during L2's handler; its IRET unblocks */
+/* an injected NMI (SDM 26.6.1.1) blocks NMIs during L2's handler; its IRET unblocks */
 static void off_inject(struct cpu *c, struct nx *x)
 {
     x->gmode = GM_REPORT;
@@ -95,7 +95,7 @@ static void off_exit_in_handler(struct cpu *c, struct nx *x)
 }
 
 /* blocking by NMI carried across a VM exit and the next VM entry (SDM 27.3.4 saves it,
- * 26.6.1? loads it; a VM exit other than an NMI exit leaves NMI blocking as it was): the
+ * 26.7.1 loads it; a VM exit other than an NMI exit leaves NMI blocking as it was): the
  * NMI stays pending through both and L2's IRET releases it, in L2 */
 static void off_carried_exit_entry(struct cpu *c, struct nx *x)
 {
@@ -114,7 +114,8 @@ static void off_order_intr(struct cpu *c, struct nx *x)
     nx_run(c, x);
 }
 
-/* NMI injection while blocking by NMI is set, virtual NMIs off (SDM 26.3.1.5 checks) */
+/* NMI injection while blocking by NMI is set, virtual NMIs off: the SDM 26.3.1.5 check
+ * is for virtual NMIs only, so the entry succeeds and delivers the NMI */
 static void off_inject_blocked(struct cpu *c, struct nx *x)
 {
     nx_setup(c, x, "m", 0, 0, IB_NMI, INJ_NMI);
@@ -182,7 +183,7 @@ static void ne_order_intr(struct cpu *c, struct nx *x)
 /* two NMIs while L2 blocks them under NMI exiting: the blocking goes to L1 with the
  * next exit, and L1's IRET lets one NMI through (SDM 6.7.1). (Ending the blocking by a
  * VM entry with bit 3 clear instead is not tested: Bochs 2.7 then keeps NMIs blocked,
- * where the SDM (26.6.1?, 24.4.2) has the entry unblock them; lab/README.md.) */
+ * where the SDM (26.7.1, 24.4.2) has the entry unblock them; lab/README.md.) */
 static void ne_collapse(struct cpu *c, struct nx *x)
 {
     nx_setup(c, x, "sswrm", NE, 0, IB_NMI, 0);

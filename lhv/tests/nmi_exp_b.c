@@ -1,7 +1,7 @@
 /* nmi_exp_b.c - NMI experiments with virtual NMIs, NMI-window exiting, NMIs collapsing in L1, and NMIs from the partner CPU */
 #include "nmi_exp.h"
 
-/* ---- virtual NMIs (SDM 25.3, 26.6.1.2, 24.4.2: bit 3 is virtual-NMI blocking) ---- */
+/* ---- virtual NMIs (SDM 25.3, 26.6.1.1, 24.4.2: bit 3 is virtual-NMI blocking) ---- */
 
 /* real NMIs still exit (reason 0) under virtual NMIs */
 static void vn_exit(struct cpu *c, struct nx *x)
