@@ -166,6 +166,7 @@ void handle_nmi_window(struct pcpu *p);
 void lapic_step_done(struct pcpu *p);
 void nmi_deliver_pending(struct pcpu *p);
 bool nmi_take_kick(struct pcpu *p);
+void nmi_owe(struct pcpu *p);                      /* an NMI (not a kick) is owed to the guest of the current VMCS */
 void nmi_unblock(void);                             /* IRET to self: end NMI blocking after an NMI exit */                 /* an arrived NMI was L0's own kick */
 
 /* Hypercalls (VMCALL with EAX = number). */

@@ -26,7 +26,7 @@
 #define OPT_PREEMPT_TIMER   BIT(11)
 #define OPT_VMCS_SHADOW     BIT(12)
 #define OPT_BENCH           BIT(13)   /* BENCH line: L2 CPUID round trip (BSP, first iteration) */
-#define OPT_NMI_FILL        BIT(17)   /* an injected NMI whose delivery faults in a fresh EPT */
+#define OPT_NMI_EXP         BIT(14)   /* NMI experiments (lhv/tests/nmi_exp*.c); not in the default lhv runs */
 
 /* ---- VMX capabilities, read once on the BSP ---- */
 struct vmx_caps {
@@ -64,6 +64,7 @@ struct cpu {
     uintptr_t guest_arg;
     volatile u32 nmi_count;
     volatile int nmi_mode;             /* what the guest's NMI handler does */
+    volatile bool nmi_exp;             /* an NMI experiment runs: its handlers take NMIs and interrupts */
     unsigned iter;
     unsigned failures;                 /* this CPU's test failures */
     volatile bool alive;
@@ -91,6 +92,7 @@ extern u32 lhv_opt;
 extern unsigned ncpus;
 extern struct mtrr_state mtrrs;
 extern u64 ram_top;
+extern unsigned nmi_soak;                       /* nmi_soak=N: NMI experiments run N more times, random order */
 
 /* ---- VMCS set-up and the guest runner ---- */
 void lhv_global_init(void);                     /* BSP, before APs start */
@@ -134,6 +136,8 @@ struct lhv_test {
 extern const struct lhv_test lhv_tests[];
 extern const unsigned lhv_test_count;
 void lhv_tests_init(void);
+struct trap_frame;
+void nmi_exp_nmi(struct trap_frame *f);         /* the NMI handler while an NMI experiment runs */
 
 /* Failure: prints "FAIL <test> <reason>" and counts it (the judge fails the run). */
 void test_fail(const char *test, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -138,6 +138,7 @@ void lhv_main(u32 magic, u32 mb_info_pa)
     }
     lhv_opt = (u32)cmdline_get_u64(cmd, "lhv_opt", 0xffffffffu);
     iterations = (unsigned)cmdline_get_u64(cmd, "iters", 3);
+    nmi_soak = (unsigned)cmdline_get_u64(cmd, "nmi_soak", 0);
     ram_top = mb_ram_top(&mb);
     page_alloc_init((uintptr_t)_image_end, ram_top < LHV_ALLOC_LIMIT ? (uintptr_t)ram_top : LHV_ALLOC_LIMIT);
     cpu_common_start(bsp, (uintptr_t)bsp_stack);

@@ -11,10 +11,24 @@ bool nmi_take_kick(struct pcpu *p)
     return true;
 }
 
-/* An NMI reached this CPU (as an NMI exit or in VMX root): a kick, or owed to the guest. */
+/* An NMI owed to the guest of the current VMCS (an NMI exit's, or one that reached L0 in
+ * root, e.g. the self NMI L0 sent for the guest's ICR write). A CPU latches one NMI while
+ * NMIs are blocked and drops any further one (SDM 6.7.1); unblocked, one can be in
+ * delivery and one more pending. So while the guest blocks NMIs (bit 3 of its
+ * interruptibility state: its virtual-NMI blocking, which is its NMI blocking as the
+ * guest sees it) L0 owes it at most one: two NMIs sent to a blocked L1 end in one. */
+void nmi_owe(struct pcpu *p)
+{
+    uintptr_t intr = 0;
+    if (vmread_raw(VMCS_GUEST_INTERRUPTIBILITY, &intr) != VMX_OK) intr = 0;   /* no current VMCS yet */
+    u32 max = (intr & INTERRUPTIBILITY_NMI) ? 1 : 2;
+    if (p->guest_nmis_pending < max) p->guest_nmis_pending++;
+}
+
+/* An NMI reached this CPU in VMX root: a kick, or owed to the guest. */
 static void nmi_arrived(struct pcpu *p)
 {
-    if (!nmi_take_kick(p)) p->guest_nmis_pending++;
+    if (!nmi_take_kick(p)) nmi_owe(p);
 }
 
 static void nmi_in_root(struct trap_frame *f)
@@ -43,7 +57,7 @@ void handle_exception_nmi(struct pcpu *p)
     u32 type = info & (7u << 8), vec = info & 0xff;
     if (type == INTR_TYPE_NMI) {
         LOG_RL("NMI exit (kicks sent %u seen %u)", p->kicks_sent, p->kicks_seen);
-        nmi_arrived(p);
+        if (!nmi_take_kick(p)) nmi_owe(p);
         return;
     }
     if (vec == 1 && p->step.active) {

@@ -102,8 +102,14 @@ static void build_vmcs02(struct pcpu *p)
     }
     if (pin & PIN_PREEMPTION_TIMER) vmcs_write32(VMCS_PREEMPTION_TIMER_VALUE, (u32)rd12(n, VMCS_PREEMPTION_TIMER_VALUE));
 
-    /* controls: L1's, plus what L0 needs to keep the CPU (NMIs for kicks, EPT, bitmaps) */
-    vmcs_write32(VMCS_PIN_BASED_CONTROLS, vmx_adjust_controls(caps.pin, pin | PIN_NMI_EXITING));
+    /* controls: L1's, plus what L0 needs to keep the CPU (NMIs for kicks, EPT, bitmaps).
+     * L1 without NMI exiting: L0 still takes every NMI (kicks; L2's own it injects), but
+     * L2 must keep the NMI blocking of a CPU without NMI exiting, which its IRET ends;
+     * under NMI exiting without virtual NMIs IRET would not end it (SDM 25.3). Virtual
+     * NMIs give L2 exactly that blocking: bit 3 of the interruptibility state, set by NMI
+     * delivery, cleared by IRET, saved and loaded as the real one (SDM 24.4.2, 25.3). */
+    u32 pin02 = pin | PIN_NMI_EXITING | ((pin & PIN_NMI_EXITING) ? 0 : PIN_VIRTUAL_NMIS);
+    vmcs_write32(VMCS_PIN_BASED_CONTROLS, vmx_adjust_controls(caps.pin, pin02));
     u32 proc02 = proc & ~(PROC_USE_MSR_BITMAPS | PROC_USE_IO_BITMAPS | PROC_UNCOND_IO_EXITING);
     if (proc & PROC_USE_MSR_BITMAPS) {
         vmcs_write64(VMCS_MSR_BITMAP, va_to_pa(n->msr_bitmap02));
@@ -328,12 +334,17 @@ void nested_before_l2_entry(struct pcpu *p)
             nested_reflect_event(p, EXIT_REASON_EXCEPTION_NMI, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
             return;
         }
-        if (!(n->pin12 & PIN_NMI_EXITING) && !(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
-            !(intr & (INTERRUPTIBILITY_NMI | INTERRUPTIBILITY_MOV_SS))) {
-            /* L1 lets NMIs reach L2: delivered through L2's IDT (VMCS02 runs without
-             * virtual NMIs here, so no NMI window: a blocked NMI waits for the next exit) */
-            p->guest_nmis_pending--;
-            vmcs_write32(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
+        if (!(n->pin12 & PIN_NMI_EXITING)) {
+            /* L1 lets NMIs reach L2: delivered through L2's IDT once L2 can take one;
+             * while it blocks them (VMCS02's virtual-NMI blocking, see build_vmcs02) or
+             * an event is being injected, the NMI window tells L0 when (SDM 26.7.6) */
+            if (!(vmcs_read32(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
+                !(intr & (INTERRUPTIBILITY_NMI | INTERRUPTIBILITY_MOV_SS | INTERRUPTIBILITY_STI))) {
+                p->guest_nmis_pending--;
+                vmcs_write32(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
+            } else {
+                vmcs_write32(VMCS_PROC_BASED_CONTROLS, vmcs_read32(VMCS_PROC_BASED_CONTROLS) | PROC_NMI_WINDOW);
+            }
         }
     }
     if (n->flush_vpid02 && cap_proc2(SEC_ENABLE_VPID)) {

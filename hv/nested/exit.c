@@ -52,7 +52,7 @@ static enum route route_exit(struct pcpu *p, u32 reason)
          * controls), else delivered to L2 before the next entry (nested_before_l2_entry) */
         if (nmi_take_kick(p)) return L0_DONE;
         if (n->pin12 & PIN_NMI_EXITING) return TO_L1;
-        p->guest_nmis_pending++;
+        nmi_owe(p);
         return L0_DONE;
     case EXIT_REASON_NMI_WINDOW:
         return (n->proc12 & PROC_NMI_WINDOW) ? TO_L1 : TO_L0;
@@ -192,7 +192,7 @@ static void host_seg(unsigned sel_f, unsigned base_f, unsigned limit_f, unsigned
 }
 
 /* SDM 27.5: L1 continues as its VMCS12 host-state area says (VMCS01 current). */
-static void load_host_state(struct pcpu *p, u64 l2_efer, u64 l2_pat, bool nmi_exit)
+static void load_host_state(struct pcpu *p, u64 l2_efer, u64 l2_pat, bool nmi_blocked)
 {
     struct nested *n = &p->nested;
     u64 c = n->current;
@@ -250,8 +250,8 @@ static void load_host_state(struct pcpu *p, u64 l2_efer, u64 l2_pat, bool nmi_ex
     vmcs_writenat(VMCS_GUEST_RIP, vmcs12_read(c, VMCS_HOST_RIP));
     vmcs_writenat(VMCS_GUEST_RSP, vmcs12_read(c, VMCS_HOST_RSP));
     vmcs_writenat(VMCS_GUEST_RFLAGS, 0x2);
-    /* SDM 27.1: an NMI that caused the exit blocks further NMIs once the exit completes */
-    vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, nmi_exit ? INTERRUPTIBILITY_NMI : 0);
+    /* L1's NMI blocking after the exit (VMCS01 runs L1 with virtual NMIs: bit 3 is it) */
+    vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY, nmi_blocked ? INTERRUPTIBILITY_NMI : 0);
     vmcs_write32(VMCS_GUEST_ACTIVITY_STATE, 0);
     vmcs_writenat(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
     vmcs_write32(VMCS_ENTRY_INTR_INFO, 0);
@@ -314,8 +314,14 @@ static void reflect_body(struct pcpu *p, struct exit_info *e)
     vmcs12_write(c, VMCS_ENTRY_INTR_INFO, vmcs12_read(c, VMCS_ENTRY_INTR_INFO) & ~(u64)INTR_INFO_VALID);
     PANIC_ON(vmptrld(p->vmcs01_pa) != VMX_OK);
     n->in_l2 = false;
+    /* NMI blocking once the exit completes: an NMI exit blocks NMIs, virtual NMIs or not
+     * (SDM 27.1); any other exit leaves NMI blocking as it was, and with virtual NMIs off
+     * L2's blocking by NMI (bit 3, saved above) was the CPU's, so L1 keeps it until its
+     * IRET (with virtual NMIs on, bit 3 was only L2's virtual-NMI blocking). Bare Bochs
+     * agrees: lhv-nmi off_blocked_across_exit, ne_entry_blocked, vn_exit_blocks_host. */
     bool nmi = (e->reason & 0xffff) == EXIT_REASON_EXCEPTION_NMI && info_is_nmi(e->intr_info);
-    load_host_state(p, l2_efer, l2_pat, nmi && !(n->pin12 & PIN_VIRTUAL_NMIS));
+    bool l2_blocked = vmcs12_read(c, VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_NMI;
+    load_host_state(p, l2_efer, l2_pat, nmi || (!(n->pin12 & PIN_VIRTUAL_NMIS) && l2_blocked));
     load_exit_msrs(p);
     n->reflected++;
 }

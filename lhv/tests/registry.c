@@ -14,10 +14,10 @@
     X(user_mode, OPT_USER_MODE, NULL)                                  \
     X(wrmsr_fault, OPT_WRMSR_FAULT, NULL)                              \
     X(nmi, OPT_NMI, supports_nmi)                                      \
-    X(nmi_fill, OPT_NMI_FILL, supports_nmi_fill)                        \
     X(preempt_timer, OPT_PREEMPT_TIMER, supports_preempt_timer)        \
     X(vmcs_shadow, OPT_VMCS_SHADOW, supports_vmcs_shadow)             \
-    X(bench, OPT_BENCH, NULL)
+    X(bench, OPT_BENCH, NULL)                                          \
+    X(nmi_exp, OPT_NMI_EXP, supports_nmi)
 
 #define DECLARE(name, opt, sup) void test_##name(struct cpu *c);
 TESTS(DECLARE)
@@ -25,7 +25,6 @@ bool supports_ept(void);
 bool supports_vpid(void);
 bool supports_unrestricted(void);
 bool supports_nmi(void);
-bool supports_nmi_fill(void);
 bool supports_preempt_timer(void);
 bool supports_vmcs_shadow(void);
 
@@ -36,7 +35,7 @@ const unsigned lhv_test_count = sizeof lhv_tests / sizeof lhv_tests[0];
 void ept_tests_init(void);
 void unrestricted_init(void);
 void nmi_init(void);
-void nmi_fill_init(void);
+void nmi_exp_init(void);
 
 /* One-time set-up on the BSP, before the APs start. */
 void lhv_tests_init(void)
@@ -44,5 +43,5 @@ void lhv_tests_init(void)
     ept_tests_init();
     unrestricted_init();
     nmi_init();
-    nmi_fill_init();
+    nmi_exp_init();
 }

@@ -238,6 +238,28 @@ class FindReference(unittest.TestCase):
             self.assertEqual(rec['results_dir'], want)
             self.assertIsNone(results.find_reference(root, spec(sha256='ef' * 32)))
 
+    def test_bare_scenario_other_than_lhv(self):
+        # hv-lhv-nmi compares with lhv-nmi: same LHV kernel, its own command line; an lhv run of
+        # the same kernel (or an lhv-nmi run with lhv's command line) is no reference for it
+        nmi_args = 'serial=0x3f8 lhv_opt=0x4000 iters=2 nmi_soak=40'
+        sp = spec(scenario='lhv-nmi', args=nmi_args)
+        with tempfile.TemporaryDirectory() as root:
+            save(root, '20260101000000-lhv-nmi-hp2540p-amd64-O3', bare_record(sp, scenario='lhv-nmi'))
+            want = save(root, '20260102000000-lhv-nmi-hp2540p-amd64-O3', bare_record(sp, scenario='lhv-nmi'))
+            save(root, '20260103000000-lhv-hp2540p-amd64-O3', bare_record(sp))
+            save(root, '20260104000000-lhv-nmi-hp2540p-amd64-O3',
+                 bare_record(sp, scenario='lhv-nmi', args='serial=0x3f8 lhv_opt=0x3fff iters=3'))
+            save(root, '20260105000000-hv-lhv-nmi-hp2540p-amd64-O3', bare_record(sp, scenario='hv-lhv-nmi'))
+            self.assertEqual(results.find_reference(root, sp)['results_dir'], want)
+        rec = nested_rec(nested())
+        judge.apply_reference(rec, outs(nested().replace('rate=0', 'rate=7')),
+                              dict(ref_of(), scenario='lhv-nmi'))
+        self.assertEqual(rec['verdict'], 'fail')
+        self.assertIn('differ from bare lhv-nmi', rec['reason'])
+        entry, bare = scenarios.BY_NAME['hv-lhv-nmi'].compared_entry()
+        self.assertEqual(bare.name, 'lhv-nmi')
+        self.assertEqual(scenarios.entry_args(entry, scenarios.BY_NAME['hv-lhv-nmi'], 'amd64', 3), nmi_args)
+
     def test_guest_outcomes_come_from_serial_log(self):
         sp = spec()
         with tempfile.TemporaryDirectory() as root:
@@ -339,7 +361,7 @@ class MatrixWiring(Patched):
 class Scenarios(unittest.TestCase):
     def test_compared_entry_boots_the_bare_command_line(self):
         compared = [s for s in scenarios.SCENARIOS if s.compare]
-        self.assertEqual(sorted(s.name for s in compared), ['hv-hv-lhv', 'hv-lhv'])
+        self.assertEqual(sorted(s.name for s in compared), ['hv-hv-lhv', 'hv-lhv', 'hv-lhv-nmi'])
         for s in compared:
             entry, bare = s.compared_entry()
             self.assertIsNone(bare.compare)
