@@ -26,6 +26,8 @@
 #define OPT_PREEMPT_TIMER   BIT(11)
 #define OPT_VMCS_SHADOW     BIT(12)
 #define OPT_BENCH           BIT(13)   /* BENCH line: L2 CPUID round trip (BSP, first iteration) */
+/* bit 14: NMI experiments (another branch) */
+#define OPT_HOSTILE         BIT(15)   /* the hostile-L1 suite (BSP, first iteration): lhv-hostile, hv-hostile */
 
 /* ---- VMX capabilities, read once on the BSP ---- */
 struct vmx_caps {

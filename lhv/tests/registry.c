@@ -16,7 +16,8 @@
     X(nmi, OPT_NMI, supports_nmi)                                      \
     X(preempt_timer, OPT_PREEMPT_TIMER, supports_preempt_timer)        \
     X(vmcs_shadow, OPT_VMCS_SHADOW, supports_vmcs_shadow)             \
-    X(bench, OPT_BENCH, NULL)
+    X(bench, OPT_BENCH, NULL)                                          \
+    X(hostile, OPT_HOSTILE, NULL)
 
 #define DECLARE(name, opt, sup) void test_##name(struct cpu *c);
 TESTS(DECLARE)
@@ -34,6 +35,7 @@ const unsigned lhv_test_count = sizeof lhv_tests / sizeof lhv_tests[0];
 void ept_tests_init(void);
 void unrestricted_init(void);
 void nmi_init(void);
+void hostile_events_init(void);
 
 /* One-time set-up on the BSP, before the APs start. */
 void lhv_tests_init(void)
@@ -41,4 +43,5 @@ void lhv_tests_init(void)
     ept_tests_init();
     unrestricted_init();
     nmi_init();
+    if (lhv_opt & OPT_HOSTILE) hostile_events_init();
 }
