@@ -28,6 +28,7 @@
 #define OPT_BENCH           BIT(13)   /* BENCH line: L2 CPUID round trip (BSP, first iteration) */
 /* bit 14: NMI experiments (another branch) */
 #define OPT_HOSTILE         BIT(15)   /* the hostile-L1 suite (BSP, first iteration): lhv-hostile, hv-hostile */
+#define OPT_HOSTILE_SDM     BIT(16)   /* with it, also the hostile cases Bochs 2.7 answers against the SDM */
 
 /* ---- VMX capabilities, read once on the BSP ---- */
 struct vmx_caps {

@@ -128,7 +128,7 @@ SCENARIOS = [
       [Entry('lhv', 'lhv', LHV_ARGS)], timeout=600, **HOSTILE),
     S('hv-hostile', 'nestvisor -> a hostile L1 (LHV: bad VMX operands, bad VMCS12s, EPT12 onto nestvisor, NMIs): '
       'every answer = bare lhv-hostile, L0 never stops',
-      [HV0, Entry('lhv', 'lhv', LHV_ARGS)], timeout=1200, compare='lhv-hostile', **HOSTILE),
+      [HV0, Entry('lhv', 'lhv', LHV_ARGS)], timeout=2400, compare='lhv-hostile', **HOSTILE),
     S('hv-hv-linux', 'nestvisor -> nestvisor (base 0x18000000, INIT_SMP=0) -> Linux (SMP): all CPUs online, APERF/MPERF visible',
       [HV0, HV1, Entry('linux', 'linux', LINUX_ARGS)], timeout=3600, params=dict(linux_need='nv_need_aperfmperf=1'),
       matrix={'full': dict(profiles=('hp2540p', 'skylake'))}, **LINUX),
