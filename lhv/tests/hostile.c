@@ -50,14 +50,22 @@ void hx_report(struct cpu *c, const char *name, int rc)
 
 /* ---- VM entry ---- */
 
-const char *hx_launch_quiet(struct cpu *c, hx_mutate_t mut, uintptr_t arg, char *buf, size_t n)
+/* True while the current VMCS is the good one vcpu_reset built (plus the empty IDT) and
+ * nothing else was left in it: hx_launch_field can then change one field and put it back. */
+static bool fresh;
+
+static void good_vmcs(struct cpu *c)
 {
-    struct vcpu *v = &c->vcpu;
     vcpu_reset(c, hx_guest_nop, 0);
     /* an exception in a guest that does get in meets an empty IDT: #DF, then a
      * triple-fault exit (reason 2), never LHV's own handlers running as the guest */
     vmcs_write32(VMCS_GUEST_IDTR_LIMIT, 0);
-    if (mut) mut(c, arg);
+}
+
+/* VMLAUNCH of the current VMCS and the text of what happened. */
+static const char *launch(struct cpu *c, char *buf, size_t n)
+{
+    struct vcpu *v = &c->vcpu;
     int s = vmx_enter(&v->regs, 0);
     if (s == VMX_FAIL_INVALID) return "VMfailInvalid";
     if (s == VMX_FAIL_VALID) {
@@ -76,6 +84,28 @@ const char *hx_launch_quiet(struct cpu *c, hx_mutate_t mut, uintptr_t arg, char 
     return buf;
 }
 
+const char *hx_launch_quiet(struct cpu *c, hx_mutate_t mut, uintptr_t arg, char *buf, size_t n)
+{
+    good_vmcs(c);
+    fresh = false;
+    if (mut) mut(c, arg);
+    return launch(c, buf, n);
+}
+
+const char *hx_launch_field(struct cpu *c, u16 enc, u8 op, u64 val, char *buf, size_t n)
+{
+    if (!fresh) good_vmcs(c);
+    u64 old = 0;
+    vmcs_read_any(enc, &old);
+    hx_field_apply(enc, op, val);
+    const char *r = launch(c, buf, n);
+    /* SDM 31.2: a VMfail changes nothing in the VMCS but the VM-instruction error field; a
+     * VM entry (or a failed one, 26.7/26.8) does, and the next case starts afresh */
+    fresh = r[0] == 'V';
+    if (fresh) vmcs_write_any(enc, old);
+    return r;
+}
+
 const char *hx_launch(struct cpu *c, const char *name, hx_mutate_t mut, uintptr_t arg)
 {
     static char buf[48];
@@ -92,16 +122,11 @@ void hx_field_apply(u16 enc, u8 op, u64 val)
     vmcs_write_any(enc, v);
 }
 
-static void mut_row(struct cpu *c, uintptr_t arg)
-{
-    (void)c;
-    const struct hx_row *r = (const struct hx_row *)arg;
-    hx_field_apply(r->enc, r->op, r->val);
-}
-
 void hx_run_rows(struct cpu *c, const struct hx_row *rows, unsigned n)
 {
-    for (unsigned i = 0; i < n; i++) hx_launch(c, rows[i].name, mut_row, (uintptr_t)&rows[i]);
+    char buf[48];
+    for (unsigned i = 0; i < n; i++)
+        hx_outcome(c, rows[i].name, "%s", hx_launch_field(c, rows[i].enc, rows[i].op, rows[i].val, buf, sizeof buf));
 }
 
 /* ---- the test ---- */
@@ -123,6 +148,7 @@ void test_hostile(struct cpu *c)
 {
     if (c->index != 0 || c->iter != 0) return;      /* BSP, once: short and deterministic */
     if (!hx_scratch) hx_scratch = page_alloc(1);
+    fresh = false;
     hostile_feature_control(c);
     hostile_vmxon(c);
     hostile_vmrw(c);

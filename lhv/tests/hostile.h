@@ -89,6 +89,10 @@ const char *hx_launch(struct cpu *c, const char *name, hx_mutate_t mut, uintptr_
 /* Its answer without printing (for cases that print a derived line). */
 const char *hx_launch_quiet(struct cpu *c, hx_mutate_t mut, uintptr_t arg, char *buf, size_t n);
 
+/* The same with one field changed, on the current good VMCS when the last case left it
+ * as it was (a VMfail): the field is put back after a VMfail, no VMCS rebuilt. */
+const char *hx_launch_field(struct cpu *c, u16 enc, u8 op, u64 val, char *buf, size_t n);
+
 /* Table rows: one field of the good VMCS changed. */
 enum hx_op { HX_SET, HX_OR, HX_CLEAR, HX_XOR };
 struct hx_row { const char *name; u16 enc; u8 op; u64 val; };

@@ -12,15 +12,6 @@
  */
 struct ctl { const char *name; u16 enc; const u64 *cap; };
 
-static void ctl_bit(struct cpu *c, uintptr_t arg)
-{
-    (void)c;
-    u16 enc = (u16)(arg >> 16);
-    unsigned bit = arg & 31;
-    bool must1 = arg & 0x100;
-    hx_field_apply(enc, must1 ? HX_CLEAR : HX_OR, 1ull << bit);
-}
-
 static void control_bits(struct cpu *c)
 {
     const struct ctl ctls[] = {
@@ -39,8 +30,7 @@ static void control_bits(struct cpu *c)
             if (!have) { hx_outcome(c, name, "caps-agree"); continue; }   /* no secondary controls: not tried */
             bool must1 = (u32)cap >> b & 1, may1 = (u32)(cap >> 32) >> b & 1;
             if (may1 && !must1) { hx_outcome(c, name, "caps-agree"); continue; }
-            uintptr_t arg = (uintptr_t)ctls[k].enc << 16 | (must1 ? 0x100 : 0) | b;
-            const char *r = hx_launch_quiet(c, ctl_bit, arg, buf, sizeof buf);
+            const char *r = hx_launch_field(c, ctls[k].enc, must1 ? HX_CLEAR : HX_OR, 1ull << b, buf, sizeof buf);
             bool agree = !hx_str_cmp(r, "VMfailValid 7");
             hx_outcome(c, name, "%s%s%s", agree ? "caps-agree" : "caps-disagree: ", agree ? "" : r,
                        agree ? "" : (must1 ? " (allowed-0 is 1, cleared)" : " (allowed-1 is 0, set)"));
