@@ -1,4 +1,4 @@
-/* hostile_events.c - an EPT12 that maps L2 onto nestvisor's memory, INIT-SIPI-SIPI twice from L2, an NMI storm (SDM 29.3, 23.8, 25.3, 27.2) */
+/* hostile_events.c - L1's VMX structures and an EPT12 placed onto nestvisor's memory, INIT-SIPI-SIPI twice from L2, an NMI storm (SDM 31.3, 29.3, 23.8, 25.3) */
 #include "hostile.h"
 #include "acpi.h"
 #include "apic.h"
@@ -54,6 +54,80 @@ static void ept_onto_nestvisor(struct cpu *c)
     vmcs_write64(VMCS_EPT_POINTER, ept_onto_hv.eptp);
     r = guest_run(c, NULL, NULL);
     hx_outcome(c, "ept12-maps-l2-onto-nestvisor-again", "exit %u", r);
+}
+
+/* ---- L1's own VMX structures placed in nestvisor's memory (bare: plain RAM at 256 MiB;
+ * nested: L1 cannot reach it, nestvisor gives it a decoy): each one in turn, written just
+ * before use, so that bare and nested see the same contents ---- */
+static void *nv(u64 off) { return (void *)(uintptr_t)(NV_BASE + off); }
+
+static void mut_nv_ptr(struct cpu *c, uintptr_t which)
+{
+    (void)c;
+    memset(nv(0x2000), 0, PAGE_SIZE);
+    u64 a = NV_BASE + 0x2000;
+    u32 *w = nv(0x2000);
+    switch (which) {
+    case 0: hx_field_apply(VMCS_PROC_BASED_CONTROLS, HX_OR, PROC_USE_MSR_BITMAPS);
+            vmcs_write_any(VMCS_MSR_BITMAP, a); break;
+    case 1: hx_field_apply(VMCS_PROC_BASED_CONTROLS, HX_OR, PROC_USE_IO_BITMAPS);
+            vmcs_write_any(VMCS_IO_BITMAP_A, a); vmcs_write_any(VMCS_IO_BITMAP_B, a); break;
+    case 2: case 3:    /* an MSR-load list: IA32_SYSENTER_CS (loads), or IA32_FS_BASE (26.4: fails) */
+            w[0] = which == 2 ? 0x174 : 0xc0000100u; w[2] = 0x10;
+            vmcs_write_any(VMCS_ENTRY_MSR_LOAD_ADDR, a); vmcs_write_any(VMCS_ENTRY_MSR_LOAD_COUNT, 1); break;
+    case 4: w[0] = hx_revision() ^ 0x20;   /* a link pointer to a page of another revision (26.3.1.5) */
+            vmcs_write_any(VMCS_VMCS_LINK_POINTER, a); break;
+    default: break;
+    }
+}
+
+static void nestvisor_memory(struct cpu *c)
+{
+    struct vcpu *v = &c->vcpu;
+    u64 op;
+    char buf[40];
+    /* VMXON with its region there (SDM 31.3 VMXON: any 4 KiB-aligned address in range) */
+    PANIC_ON(vmclear(v->vmcs_pa) != VMX_OK);
+    PANIC_ON(vmxoff() != VMX_OK);
+    memset(nv(0), 0, PAGE_SIZE);
+    *(volatile u32 *)nv(0) = hx_revision();
+    op = NV_BASE;
+    hx_report(c, "vmxon-region-in-nestvisor-memory", hx_vmxon((uintptr_t)&op));
+    (void)hx_vmxoff();
+    PANIC_ON(vmxon(c->vmxon_pa) != VMX_OK);
+    /* VMPTRLD of a VMCS there, VMWRITE/VMREAD through it */
+    memset(nv(0x1000), 0, PAGE_SIZE);
+    op = NV_BASE + 0x1000;
+    PANIC_ON(vmclear(op) != VMX_OK);
+    *(volatile u32 *)nv(0x1000) = hx_revision();
+    int r = hx_vmptrld((uintptr_t)&op);
+    hx_report(c, "vmptrld-vmcs-in-nestvisor-memory", r);
+    if (r == HX_OK) {
+        uintptr_t val = 0;
+        int w = hx_vmwrite(VMCS_CR3_TARGET_VALUE1, 0x12345000);
+        int rd = hx_vmread(VMCS_CR3_TARGET_VALUE1, &val);
+        hx_outcome(c, "vmwrite-vmread-vmcs-in-nestvisor-memory", "%s %s 0x%lx", hx_str(w, buf, sizeof buf),
+                   rd ? "fail" : "ok", (unsigned long)val);
+        PANIC_ON(vmclear(op) != VMX_OK);
+    } else {
+        hx_outcome(c, "vmwrite-vmread-vmcs-in-nestvisor-memory", "n/a");
+    }
+    PANIC_ON(vmptrld(v->vmcs_pa) != VMX_OK);
+    /* a whole guest whose VMCS lives there */
+    void *own = v->vmcs;
+    u64 own_pa = v->vmcs_pa;
+    v->vmcs = nv(0x1000);
+    v->vmcs_pa = NV_BASE + 0x1000;
+    hx_launch(c, "vmlaunch-vmcs-in-nestvisor-memory", NULL, 0);
+    PANIC_ON(vmclear(v->vmcs_pa) != VMX_OK);
+    v->vmcs = own;
+    v->vmcs_pa = own_pa;
+    PANIC_ON(vmptrld(v->vmcs_pa) != VMX_OK);
+    hx_launch(c, "msr-bitmap-in-nestvisor-memory", mut_nv_ptr, 0);
+    hx_launch(c, "io-bitmaps-in-nestvisor-memory", mut_nv_ptr, 1);
+    hx_launch(c, "msr-load-list-in-nestvisor-memory", mut_nv_ptr, 2);
+    hx_launch(c, "msr-load-list-in-nestvisor-memory-fs-base", mut_nv_ptr, 3);
+    hx_launch(c, "link-pointer-in-nestvisor-memory", mut_nv_ptr, 4);
 }
 
 /* ---- INIT-SIPI-SIPI, twice, sent by L2 to another CPU, which sits in VMX root of L1
@@ -135,6 +209,7 @@ static void nmi_storm(struct cpu *c)
 
 void hostile_events(struct cpu *c)
 {
+    nestvisor_memory(c);
     ept_onto_nestvisor(c);
     init_sipi_twice(c);
     nmi_storm(c);
