@@ -45,6 +45,18 @@ static inline int hx_vmptrst(uintptr_t p) { uintptr_t r; HX_ASM("vmptrst (%1)", 
 static inline int hx_vmxoff(void)         { uintptr_t r; HX_ASM("vmxoff", "i"(0));       return hx_rc(r); }
 static inline int hx_vmlaunch(void)       { uintptr_t r; HX_ASM("vmlaunch", "i"(0));     return hx_rc(r); }
 static inline int hx_vmresume(void)       { uintptr_t r; HX_ASM("vmresume", "i"(0));     return hx_rc(r); }
+/* VMLAUNCH/VMRESUME right after MOV SS (blocking by MOV SS: SDM 26.1, error 26) */
+static inline int hx_enter_after_mov_ss(bool resume)
+{
+    uintptr_t r, t;
+    if (resume)
+        __asm__ __volatile__("mov %%ss, %1\n\tmov %1, %%ss\n\tvmresume\n\tpushf\n\tpop %0"
+                             : "=&a"(r), "=&r"(t) : : "cc", "memory");
+    else
+        __asm__ __volatile__("mov %%ss, %1\n\tmov %1, %%ss\n\tvmlaunch\n\tpushf\n\tpop %0"
+                             : "=&a"(r), "=&r"(t) : : "cc", "memory");
+    return hx_rc(r);
+}
 static inline int hx_vmread(uintptr_t enc, uintptr_t *v)
 {
     uintptr_t r, out = 0;

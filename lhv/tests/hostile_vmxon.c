@@ -161,6 +161,14 @@ static void launch_state(struct cpu *c)
     PANIC_ON(vmclear(v->vmcs_pa) != VMX_OK);
     hx_report(c, "vmlaunch-after-vmclear-current", hx_vmlaunch());
     PANIC_ON(vmptrld(v->vmcs_pa) != VMX_OK);
+    /* VM entry under blocking by MOV SS: VMfailValid 26, checked before the launch state and
+     * the controls (SDM 26.1 item 5); a reserved pin-based bit makes sure no entry happens
+     * where the check were missing (error 7 then) */
+    vcpu_reset(c, hx_guest_nop, 0);
+    vmcs_write32(VMCS_PIN_BASED_CONTROLS, vmcs_read32(VMCS_PIN_BASED_CONTROLS) | BIT(31));
+    hx_report(c, "vmlaunch-after-mov-ss", hx_enter_after_mov_ss(false));
+    hx_report(c, "vmresume-after-mov-ss", hx_enter_after_mov_ss(true));
+    vcpu_reset(c, hx_guest_nop, 0);
 }
 
 void hostile_vmxon(struct cpu *c)
