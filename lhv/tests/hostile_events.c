@@ -81,6 +81,45 @@ static void mut_nv_ptr(struct cpu *c, uintptr_t which)
     }
 }
 
+/* Where no RAM is (past the top of RAM, below the PCI/ROM area) reads give no data L1
+ * wrote: after L1 put a VMCS revision and a good MSR-load entry into nestvisor's memory
+ * (nested: a decoy page), a VMXON region, a VMCS and an MSR-load list there must still be
+ * refused as on the bare machine (VMfailInvalid, VMfailValid 11, exit reason 34). */
+#define NOT_RAM 0xf0000000ull
+
+static void mut_list_not_ram(struct cpu *c, uintptr_t arg)
+{
+    (void)c; (void)arg;
+    vmcs_write_any(VMCS_ENTRY_MSR_LOAD_ADDR, NOT_RAM);
+    vmcs_write_any(VMCS_ENTRY_MSR_LOAD_COUNT, 1);
+}
+
+static void not_ram(struct cpu *c)
+{
+    struct vcpu *v = &c->vcpu;
+    u64 op = NOT_RAM;
+    u32 *w = nv(0);
+    memset(w, 0, PAGE_SIZE);
+    w[0] = hx_revision();
+    int r = hx_vmptrld((uintptr_t)&op);
+    hx_report(c, "vmptrld-not-ram-after-revision-in-nestvisor-memory", r);
+    if (r == HX_OK) PANIC_ON(vmclear(op) != VMX_OK);
+    PANIC_ON(vmptrld(v->vmcs_pa) != VMX_OK);
+    memset(w, 0, PAGE_SIZE);
+    w[0] = 0x174;                 /* IA32_SYSENTER_CS = 0x10: an entry that loads */
+    w[2] = 0x10;
+    hx_launch(c, "msr-load-list-not-ram-after-good-list-in-nestvisor-memory", mut_list_not_ram, 0);
+    PANIC_ON(vmclear(v->vmcs_pa) != VMX_OK);
+    PANIC_ON(vmxoff() != VMX_OK);
+    memset(w, 0, PAGE_SIZE);
+    w[0] = hx_revision();
+    r = hx_vmxon((uintptr_t)&op);
+    hx_report(c, "vmxon-not-ram-after-revision-in-nestvisor-memory", r);
+    (void)hx_vmxoff();
+    PANIC_ON(vmxon(c->vmxon_pa) != VMX_OK);
+    PANIC_ON(vmptrld(v->vmcs_pa) != VMX_OK);
+}
+
 static void nestvisor_memory(struct cpu *c)
 {
     struct vcpu *v = &c->vcpu;
@@ -128,6 +167,7 @@ static void nestvisor_memory(struct cpu *c)
     hx_launch(c, "msr-load-list-in-nestvisor-memory", mut_nv_ptr, 2);
     hx_launch(c, "msr-load-list-in-nestvisor-memory-fs-base", mut_nv_ptr, 3);
     hx_launch(c, "link-pointer-in-nestvisor-memory", mut_nv_ptr, 4);
+    not_ram(c);
 }
 
 /* ---- INIT-SIPI-SIPI, twice, sent by L2 to another CPU, which sits in VMX root of L1
