@@ -27,6 +27,8 @@
 #define OPT_VMCS_SHADOW     BIT(12)
 #define OPT_BENCH           BIT(13)   /* BENCH line: L2 CPUID round trip (BSP, first iteration) */
 #define OPT_NMI_EXP         BIT(14)   /* NMI experiments (lhv/tests/nmi_exp*.c); not in the default lhv runs */
+#define OPT_HOSTILE         BIT(15)   /* the hostile-L1 suite (BSP, first iteration): lhv-hostile, hv-hostile */
+#define OPT_HOSTILE_SDM     BIT(16)   /* with it, also the hostile cases Bochs 2.7 answers against the SDM */
 
 /* ---- VMX capabilities, read once on the BSP ---- */
 struct vmx_caps {

@@ -909,3 +909,12 @@ struct vmcs12_check_result vmcs12_check_entry(const struct vmcs12_entry_request 
         return entry_fail(EXIT_REASON_ENTRY_FAIL_GUEST, qual, why);
     return result(CHECK_OK, 0, 0, 0, NULL);
 }
+
+bool vmcs12_eptp_valid(const struct vmcs12_caps *caps, uint64_t eptp)
+{
+    struct chk c;
+
+    c.caps = caps;
+    c.maxphy = caps->maxphyaddr < 32 ? 32 : caps->maxphyaddr > 52 ? 52 : caps->maxphyaddr;
+    return check_eptp(&c, eptp) == NULL;
+}

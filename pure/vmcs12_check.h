@@ -97,4 +97,12 @@ struct vmcs12_entry_request {
  */
 struct vmcs12_check_result vmcs12_check_entry(const struct vmcs12_entry_request *rq);
 
+/*
+ * The EPTP rules of 26.2.1.1 alone (memory type, page-walk length, A/D enable,
+ * reserved bits 11:7, bits beyond MAXPHYADDR): true when VM entry with "enable
+ * EPT" would accept this EPTP. INVEPT single-context uses it (SDM 31.3 INVEPT:
+ * an EPTP VM entry would refuse gets VMfail "invalid operand").
+ */
+bool vmcs12_eptp_valid(const struct vmcs12_caps *caps, uint64_t eptp);
+
 #endif /* NESTVISOR_PURE_VMCS12_CHECK_H */

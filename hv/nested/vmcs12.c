@@ -45,9 +45,19 @@ static bool l1_copy(u64 gpa, void *buf, unsigned len, bool write)
         unsigned off = gpa & (PAGE_SIZE - 1), n = PAGE_SIZE - off;
         if (n > len) n = len;
         u8 *pg = l1_page(gpa);
-        if (pg == vm.decoy_page && !(gpa >= HV_BASE && gpa < HV_END)) ram = false;
-        if (write) memcpy(pg + off, b, n);
-        else memcpy(b, pg + off, n);
+        bool none = pg == vm.decoy_page && !(gpa >= HV_BASE && gpa < HV_END);
+        if (none) {
+            /* no memory there: reads give all ones and writes go nowhere, as on the bare
+             * machine (the contract of vmcs12_read_gpa_fn), never the decoy page, which L1
+             * writes through nestvisor's region: a VMXON region, VMCS or MSR-load list (SDM
+             * 31.3, 26.4) at such an address must not read what L1 put there */
+            ram = false;
+            if (!write) memset(b, 0xff, n);
+        } else if (write) {
+            memcpy(pg + off, b, n);
+        } else {
+            memcpy(b, pg + off, n);
+        }
         gpa += n; b += n; len -= n;
     }
     return ram;

@@ -353,7 +353,8 @@ static void emulate_invept(struct pcpu *p)
     u64 type;
     struct inv_desc d;
     if (!read_inv_operands(p, EXIT_REASON_INVEPT, &type, &d)) return;
-    bool ok = (type == 1 && (l1_caps.ept_vpid & EPTCAP_INVEPT_SINGLE)) ||
+    /* SDM 31.3 INVEPT: single-context with an EPTP that VM entry would refuse (26.2.1.1) fails too */
+    bool ok = (type == 1 && (l1_caps.ept_vpid & EPTCAP_INVEPT_SINGLE) && vmcs12_eptp_valid(&l1_caps, d.lo)) ||
               (type == 2 && (l1_caps.ept_vpid & EPTCAP_INVEPT_ALL));
     if (!ok) { vmx_fail(p, VMXERR_INVALID_INVEPT_INVVPID); return; }
     ept02_invalidate(p, d.lo, type == 2);

@@ -95,9 +95,10 @@ def cmd_run(a):
         if tty:
             sys.stdout.write('\r' + ' ' * 70 + '\r')
     print('results: %s' % rel(rec['results_dir']))
-    print('%s  %s on %s %s%s  %.1fs wall, %d outcomes, tsc=%s, ticks=%s%s' % (
+    print('%s  %s on %s %s%s  %.1fs wall, %d outcomes%s, tsc=%s, ticks=%s%s' % (
         rec['verdict'].upper(), scn.name, profile, arch, '' if opt is None else ' O%s' % opt, rec['wall_s'],
-        len(rec['outcomes']), rec['tsc'], rec['icount'], ('  reason: ' + rec['reason']) if rec['reason'] else ''))
+        len(rec['outcomes']), '' if rec.get('cases') is None else ', cases=%d' % rec['cases'], rec['tsc'],
+        rec['icount'], ('  reason: ' + rec['reason']) if rec['reason'] else ''))
     for line in judge.reference_lines(rec):
         print(line)
     return rec['exit_code']

@@ -175,4 +175,34 @@ def reference_lines(rec, limit=10):
     return out
 
 
+# ---- case counting (a suite whose OUTCOME lines are its cases, e.g. the hostile-L1 suite) ----
+
+def count_cases(outcomes, test):
+    """Number of OUTCOME lines of one test (one line per case)."""
+    return sum(1 for o in outcomes if o['test'] == test)
+
+
+def apply_case_count(rec, outcomes, test, minimum, bare_outcomes=None):
+    """Counts the cases of `test` in the innermost guest's OUTCOME lines into rec['cases'];
+    a passing run fails with fewer than `minimum` cases, or (nested, bare_outcomes given) with
+    another count than the bare run. A fail or timeout keeps its verdict, with the count added
+    to the reason when it is wrong."""
+    n = count_cases(outcomes, test)
+    rec['cases'] = n
+    why = None
+    if n < minimum:
+        why = '%d %s cases, fewer than %d' % (n, test, minimum)
+    elif bare_outcomes is not None:
+        b = count_cases(bare_outcomes, test)
+        rec['bare_cases'] = b
+        if b != n:
+            why = '%d %s cases, bare run has %d' % (n, test, b)
+    if why:
+        if rec['verdict'] == 'pass':
+            rec['verdict'], rec['reason'] = 'fail', why
+        else:
+            rec['reason'] = ('%s; %s' % (rec['reason'], why)) if rec['reason'] else why
+    return rec
+
+
 EXIT_CODES = {'pass': 0, 'fail': 1, 'timeout': 2}

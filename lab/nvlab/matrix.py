@@ -60,6 +60,8 @@ def row_line(r, rec=None, error=None):
     if rec is None:
         return '%s %7s  %s%s' % (head, '-', error, want)
     extra = 'outcomes=%d' % len(rec['outcomes'])
+    if rec.get('cases') is not None:
+        extra += ' cases=%d' % rec['cases']
     if rec.get('tsc'):
         extra += ' tsc=%s' % rec['tsc']
     if rec.get('icount'):

@@ -240,6 +240,9 @@ def run_one(scn, profile, arch, opt, overrides=None, timeout=None, do_build=True
         rec['reason'] += ' (bochs.log: %s)' % bochs.worst_note(notes)
     if ref is not None:           # the innermost guest's OUTCOME lines against the bare run's
         judge.apply_reference(rec, judge.outcomes(texts[0][1]), ref)
+    if scn.cases:                 # a suite of cases: count them (and against the bare run's count)
+        bare = ref['outcomes'] if ref is not None and not ref.get('problem') else None
+        judge.apply_case_count(rec, judge.outcomes(texts[0][1]), scn.cases[0], scn.cases[1], bare)
     if not keep_disk:
         os.unlink(os.path.join(out, 'disk.img'))
     rec.update(

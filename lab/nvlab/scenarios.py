@@ -47,7 +47,7 @@ LINUX_ARGS = ('console=ttyS0,115200 {linux_verbosity} cryptomgr.notests lapic=no
 
 
 class Scenario(namedtuple('Scenario', 'name desc entries queue archs opts profiles requires '
-                                      'timeout params judge expect matrix selftest bochs compare')):
+                                      'timeout params judge expect matrix selftest bochs compare cases')):
     """queue: entry names in boot order (default: entries in order; at most 9).
     matrix: tier -> axis overrides ({} = all archs x opts x profiles); a tier includes the lower tiers.
     expect: the verdict the scenario must produce (self-test scenarios expect fail/timeout).
@@ -55,7 +55,10 @@ class Scenario(namedtuple('Scenario', 'name desc entries queue archs opts profil
     bochs: bochsrc settings of this scenario (e.g. ignore_bad_msrs).
     compare: name of the bare scenario whose run is this one's oracle (None: no comparison): the
     OUTCOME lines of the innermost guest must equal those of the bare run of the same kernel, with
-    the same command line, on the same profile (judge.apply_reference)."""
+    the same command line, on the same profile (judge.apply_reference).
+    cases: (test, minimum): the run is a suite whose OUTCOME lines of that test are its cases;
+    it fails with fewer than minimum, or (with compare) another count than the bare run
+    (judge.apply_case_count); the count shows as cases=N."""
 
     def boot_queue(self):
         return list(self.queue) if self.queue else [e.name for e in self.entries]
@@ -70,14 +73,14 @@ class Scenario(namedtuple('Scenario', 'name desc entries queue archs opts profil
 
 def S(name, desc, entries, queue=None, archs=('i386', 'amd64'), opts=(0, 3),
       profiles=('hp2540p', 'skylake', 'hp2540p-4g'), requires=('vmx',), timeout=300,
-      params=None, judge='markers', expect='pass', matrix=None, selftest=(), bochs=None, compare=None):
+      params=None, judge='markers', expect='pass', matrix=None, selftest=(), bochs=None, compare=None, cases=None):
     p = dict(serial='0x3f8', linux_extra='', linux_verbosity='quiet', linux_need='')
     p.update(params or {})
     b = dict(ignore_bad_msrs=0)
     b.update(bochs or {})
     return Scenario(name, desc, tuple(entries), tuple(queue or ()), tuple(archs), tuple(opts),
                     tuple(profiles), tuple(requires), timeout, p, judge, expect, matrix or {}, selftest, b,
-                    compare)
+                    compare, cases)
 
 
 SMOKE = dict(archs=('i386',), opts=(None,), requires=(), timeout=60,
@@ -93,8 +96,7 @@ LINUX = dict(archs=('amd64',), bochs=dict(ignore_bad_msrs=1, ips=20000000))
 
 # LHV as the innermost guest of nestvisor: the same command line as the bare `lhv` scenario, whose
 # run with the same LHV kernel on the same profile is the oracle (the CPU is the oracle).
-# Bits 14 (OPT_NMI_EXP: the NMI experiments, scenarios lhv-nmi / hv-lhv-nmi) and 15 (reserved
-# for the hostile suite) are not part of the default LHV runs: every other test, explicitly.
+# 0x3fff: every test but bit 14 (NMI experiments) and 15 (the hostile suite, its own scenarios)
 LHV_PARAMS = dict(lhv_opt='0x3fff', iters=3)
 NESTED_LHV = dict(params=LHV_PARAMS, compare='lhv')
 # The NMI experiments (lhv/tests/nmi_exp*.c): LHV with only OPT_NMI_EXP (0x4000), bare and under
@@ -107,6 +109,11 @@ NMI_MATRIX = {'fast': dict(profiles=('hp2540p',), archs=('amd64',), opts=(3,)),
               'full': dict(profiles=('hp2540p', 'skylake'))}
 HV0 = Entry('hv', 'hv', HV0_ARGS, bootsector=True)
 HV1 = Entry('hv1', 'hv1', HV1_ARGS, bootsector=True)
+# The hostile-L1 suite (lhv/tests/hostile*.c, OPT_HOSTILE): once, on the BSP; at least 100
+# cases, each an `OUTCOME hostile <case>: <answer>` line; nested must answer as bare.
+HOSTILE_PARAMS = dict(lhv_opt='0x8000', iters=1)
+HOSTILE = dict(params=HOSTILE_PARAMS, profiles=('hp2540p', 'skylake'), cases=('hostile', 100),
+               matrix={'fast': dict(profiles=('hp2540p',), archs=('amd64',), opts=(3,)), 'full': {}})
 
 SCENARIOS = [
     S('lhv', 'LHV on the emulated PC: every VMX test LHV knows (it skips what the CPU lacks)',
@@ -131,6 +138,11 @@ SCENARIOS = [
     S('hv-hv-lhv', 'nestvisor -> nestvisor (base 0x18000000, INIT_SMP=0) -> LHV: OUTCOME lines = bare lhv',
       [HV0, HV1, Entry('lhv', 'lhv', LHV_ARGS)], timeout=2400,
       matrix={'full': dict(profiles=('hp2540p', 'skylake'), archs=('amd64',))}, **NESTED_LHV),
+    S('lhv-hostile', 'LHV runs the hostile-L1 suite on the emulated CPU: the oracle of hv-hostile',
+      [Entry('lhv', 'lhv', LHV_ARGS)], timeout=600, **HOSTILE),
+    S('hv-hostile', 'nestvisor -> a hostile L1 (LHV: bad VMX operands, bad VMCS12s, EPT12 onto nestvisor, NMIs): '
+      'every answer = bare lhv-hostile, L0 never stops',
+      [HV0, Entry('lhv', 'lhv', LHV_ARGS)], timeout=2400, compare='lhv-hostile', **HOSTILE),
     S('hv-hv-linux', 'nestvisor -> nestvisor (base 0x18000000, INIT_SMP=0) -> Linux (SMP): all CPUs online, APERF/MPERF visible',
       [HV0, HV1, Entry('linux', 'linux', LINUX_ARGS)], timeout=3600, params=dict(linux_need='nv_need_aperfmperf=1'),
       matrix={'full': dict(profiles=('hp2540p', 'skylake'))}, **LINUX),

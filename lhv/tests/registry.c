@@ -17,7 +17,8 @@
     X(preempt_timer, OPT_PREEMPT_TIMER, supports_preempt_timer)        \
     X(vmcs_shadow, OPT_VMCS_SHADOW, supports_vmcs_shadow)             \
     X(bench, OPT_BENCH, NULL)                                          \
-    X(nmi_exp, OPT_NMI_EXP, supports_nmi)
+    X(nmi_exp, OPT_NMI_EXP, supports_nmi)                              \
+    X(hostile, OPT_HOSTILE, NULL)
 
 #define DECLARE(name, opt, sup) void test_##name(struct cpu *c);
 TESTS(DECLARE)
@@ -36,6 +37,7 @@ void ept_tests_init(void);
 void unrestricted_init(void);
 void nmi_init(void);
 void nmi_exp_init(void);
+void hostile_events_init(void);
 
 /* One-time set-up on the BSP, before the APs start. */
 void lhv_tests_init(void)
@@ -44,4 +46,5 @@ void lhv_tests_init(void)
     unrestricted_init();
     nmi_init();
     nmi_exp_init();
+    if (lhv_opt & OPT_HOSTILE) hostile_events_init();
 }

@@ -143,5 +143,56 @@ class VmcsDiff(unittest.TestCase):
             self.assertEqual(quiet_main(['vmcs-diff', a, b]), 1)
 
 
+class CaseCount(unittest.TestCase):
+    """judge.apply_case_count: a suite's OUTCOME lines of one test are its cases (hv-hostile)."""
+    @staticmethod
+    def suite(n, test='hostile'):
+        lines = ''.join('CPU(0x00): OUTCOME %s case-%d: VMfailValid 7\n' % (test, i) for i in range(n))
+        return judge.outcomes(lines + 'CPU(0x00): OUTCOME basic exit=18\n')
+
+    def rec(self, verdict='pass', reason=''):
+        return dict(verdict=verdict, reason=reason)
+
+    def test_counts_only_that_test(self):
+        self.assertEqual(judge.count_cases(self.suite(3), 'hostile'), 3)
+        self.assertEqual(judge.count_cases(self.suite(3), 'basic'), 1)
+
+    def test_enough_cases_pass(self):
+        r = judge.apply_case_count(self.rec(), self.suite(100), 'hostile', 100)
+        self.assertEqual((r['verdict'], r['cases']), ('pass', 100))
+
+    def test_too_few_cases_fail(self):
+        r = judge.apply_case_count(self.rec(), self.suite(99), 'hostile', 100)
+        self.assertEqual((r['verdict'], r['reason']), ('fail', '99 hostile cases, fewer than 100'))
+
+    def test_count_differs_from_bare(self):
+        r = judge.apply_case_count(self.rec(), self.suite(120), 'hostile', 100, bare_outcomes=self.suite(121))
+        self.assertEqual((r['verdict'], r['cases'], r['bare_cases']), ('fail', 120, 121))
+        self.assertIn('bare run has 121', r['reason'])
+        r = judge.apply_case_count(self.rec(), self.suite(121), 'hostile', 100, bare_outcomes=self.suite(121))
+        self.assertEqual(r['verdict'], 'pass')
+
+    def test_fail_keeps_verdict_with_count_added(self):
+        r = judge.apply_case_count(self.rec('timeout', 'no marker'), self.suite(5), 'hostile', 100)
+        self.assertEqual((r['verdict'], r['reason']), ('timeout', 'no marker; 5 hostile cases, fewer than 100'))
+
+    def test_matrix_line_shows_cases(self):
+        from nvlab import matrix, scenarios
+        scn = scenarios.BY_NAME['hv-hostile']
+        rec = dict(verdict='pass', reason='', outcomes=[], wall_s=1.0, results_dir='/r/x', cases=321)
+        self.assertIn('cases=321', matrix.row_line((scn, 'hp2540p', 'amd64', 3), rec))
+
+    def test_hostile_scenarios(self):
+        from nvlab import matrix, scenarios
+        h, b = scenarios.BY_NAME['hv-hostile'], scenarios.BY_NAME['lhv-hostile']
+        self.assertEqual((h.compare, h.cases, b.cases), ('lhv-hostile', ('hostile', 100), ('hostile', 100)))
+        fast = [matrix.row_name(r) for r in matrix.tier_rows('fast') if 'hostile' in r[0].name]
+        self.assertEqual(sorted(fast), ['hv-hostile hp2540p amd64 O3', 'lhv-hostile hp2540p amd64 O3'])
+        full = [r for r in matrix.tier_rows('full') if r[0].name == 'hv-hostile']
+        self.assertEqual(len(full), 8)            # hp2540p, skylake x i386, amd64 x O0, O3
+        self.assertNotIn('0x8000', scenarios.BY_NAME['lhv'].params['lhv_opt'])
+        self.assertEqual(int(scenarios.BY_NAME['hv-lhv'].params['lhv_opt'], 16) & 0xc000, 0)
+
+
 if __name__ == '__main__':
     unittest.main()

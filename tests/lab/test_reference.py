@@ -361,7 +361,7 @@ class MatrixWiring(Patched):
 class Scenarios(unittest.TestCase):
     def test_compared_entry_boots_the_bare_command_line(self):
         compared = [s for s in scenarios.SCENARIOS if s.compare]
-        self.assertEqual(sorted(s.name for s in compared), ['hv-hv-lhv', 'hv-lhv', 'hv-lhv-nmi'])
+        self.assertEqual(sorted(s.name for s in compared), ['hv-hostile', 'hv-hv-lhv', 'hv-lhv', 'hv-lhv-nmi'])
         for s in compared:
             entry, bare = s.compared_entry()
             self.assertIsNone(bare.compare)

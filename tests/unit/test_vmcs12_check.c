@@ -547,6 +547,22 @@ static void test_eptp_memory_type(void **s)
     EXPECT_CTL("EPTP memory type");
 }
 
+/* SDM 31.3 INVEPT single-context: the EPTP rules of 26.2.1.1, without a VMCS */
+static void test_eptp_valid_for_invept(void **s)
+{
+    (void)s;
+    caps_arrandale();
+    assert_true(vmcs12_eptp_valid(&V.caps, 0x13000 | EPTP_WALK4 | EPTP_WB));
+    assert_true(vmcs12_eptp_valid(&V.caps, 0x13000 | EPTP_WALK4 | EPTP_UC));
+    assert_false(vmcs12_eptp_valid(&V.caps, 0x13000 | EPTP_WALK4 | 1));              /* WC */
+    assert_false(vmcs12_eptp_valid(&V.caps, 0x13000 | (1ull << 3) | EPTP_WB));       /* 2-level */
+    assert_false(vmcs12_eptp_valid(&V.caps, 0x13000 | EPTP_WALK4 | EPTP_WB | 0x80)); /* bit 7 */
+    assert_false(vmcs12_eptp_valid(&V.caps, 0x13000 | EPTP_WALK4 | EPTP_WB | EPTP_AD));
+    assert_false(vmcs12_eptp_valid(&V.caps, (1ull << 36) | EPTP_WALK4 | EPTP_WB));
+    caps_more();
+    assert_true(vmcs12_eptp_valid(&V.caps, 0x13000 | EPTP_WALK4 | EPTP_WB | EPTP_AD));
+}
+
 static void test_eptp_walk_length(void **s)
 {
     (void)s;
@@ -1791,6 +1807,7 @@ int main(void)
         cmocka_unit_test(test_order_of_groups),
         cmocka_unit_test(test_order_within_guest_state),
         cmocka_unit_test(test_accessor_width_masking),
+        cmocka_unit_test(test_eptp_valid_for_invept),
     };
     return cmocka_run_group_tests_name("vmcs12_check", tests, NULL, NULL);
 }
