@@ -153,10 +153,10 @@ void hv_main(u32 magic, u32 mb_info_pa)
     hv_low_base = low_pages_take();
     e820_build(&mb);
     ept01_build();
+    trap_init_cpu(0, bsp->stack_top);   /* msr_bitmap_init probes MSRs that may #GP */
     msr_bitmap_init();
     io_bitmap_init();
     nmi_init();
-    trap_init_cpu(0, bsp->stack_top);
     lapic_enable();
     start_aps();
     vmx_cpu_on(bsp);

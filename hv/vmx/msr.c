@@ -31,8 +31,16 @@ void msr_bitmap_init(void)
     bitmap_set(bm, MSR_IA32_APIC_BASE, false, true);
     bitmap_set(bm, MSR_IA32_FEATURE_CONTROL, true, true);
     bitmap_set(bm, MSR_X2APIC_ICR, false, true);
-    bitmap_set(bm, MSR_IA32_MPERF, true, false);
-    bitmap_set(bm, MSR_IA32_APERF, true, false);
+    /* APERF/MPERF: read by the guest directly where the CPU (or the hypervisor below,
+     * which counts them) implements them; nestvisor counts them only where the CPU
+     * advertises but lacks them (Bochs 2.7, guest_rdmsr). Under another nestvisor this
+     * turns each of Linux's two reads per timer tick from an exit reflected to L1 into
+     * one exit to L0 (hv-hv-linux spent its ticks there). */
+    u64 mperf = 0, aperf = 0;
+    if (rdmsr_safe(MSR_IA32_MPERF, &mperf) || !mperf || rdmsr_safe(MSR_IA32_APERF, &aperf) || !aperf) {
+        bitmap_set(bm, MSR_IA32_MPERF, true, false);
+        bitmap_set(bm, MSR_IA32_APERF, true, false);
+    }
     for (u32 m = MSR_IA32_VMX_BASIC; m <= 0x491; m++) bitmap_set(bm, m, true, true);
 }
 
