@@ -8,7 +8,7 @@ import time
 
 from . import bochs, build, image, judge, linux_guest, profiles, results, scenarios
 
-GRACE_S = 5.0          # after a result marker, quiet time the kernel gets to shut the emulator down
+GRACE_S = 30.0         # after a result marker, quiet time the kernel gets to shut the emulator down
 GRACE_MAX_S = 120.0    # ... at most, however long the hypervisors below it keep printing their counters
 POLL_S = 0.2
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
