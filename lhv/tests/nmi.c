@@ -65,6 +65,32 @@ static enum exit_action nmi_exit(struct cpu *c, u32 reason, void *p)
     return EXIT_UNHANDLED;
 }
 
+/* An NMI injected at VM entry (under 'eptp' if not 0, INVEPTed first so that nothing of an
+ * earlier iteration is cached, bare or nested): one OUTCOME line named 'label'. */
+static void inject_case(struct cpu *c, u32 pin, u64 eptp, const char *label)
+{
+    const char *T = "nmi";
+    struct nmi_ctx b = { 0 };
+    vcpu_reset(c, guest_nop, 0);
+    vmcs_write32(VMCS_PIN_BASED_CONTROLS, pin);
+    if (eptp) {
+        vmcs_write64(VMCS_EPT_POINTER, eptp);
+        struct inv_desc inv = { eptp, 0 };
+        PANIC_ON(invept(2, &inv) != VMX_OK);
+    }
+    vmcs_write32(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
+    u32 before = c->nmi_count;
+    c->nmi_mode = NMI_MODE_VMCALL;
+    u32 r = guest_run(c, nmi_exit, &b);
+    c->nmi_mode = NMI_MODE_COUNT;
+    CHECK(T, b.in_handler_report && (b.interruptibility_in_handler & INTERRUPTIBILITY_NMI),
+          "%s: handler report %d, interruptibility 0x%x", label, b.in_handler_report, b.interruptibility_in_handler);
+    CHECK(T, b.reasons[1] == EXIT_REASON_NMI_WINDOW, "%s: after the handler's IRET: exit %u", label, b.reasons[1]);
+    CHECK(T, c->nmi_count == before + 1 && r == EXIT_REASON_VMCALL, "%s: NMIs %u exit %u", label, c->nmi_count - before, r);
+    OUTCOME(c, T, "%s exits=%u,%u,%u blocking_in_handler=%u nmis=%u", label, b.reasons[0], b.reasons[1], b.reasons[2],
+            (b.interruptibility_in_handler >> 3) & 1, c->nmi_count - before);
+}
+
 void test_nmi(struct cpu *c)
 {
     const char *T = "nmi";
@@ -84,20 +110,7 @@ void test_nmi(struct cpu *c)
 
     /* 2. Injected NMI: the guest handler runs with virtual-NMI blocking; its IRET unblocks,
      *    which opens the NMI window (exit 8) */
-    struct nmi_ctx b = { 0 };
-    vcpu_reset(c, guest_nop, 0);
-    vmcs_write32(VMCS_PIN_BASED_CONTROLS, pin);
-    vmcs_write32(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
-    u32 before = c->nmi_count;
-    c->nmi_mode = NMI_MODE_VMCALL;
-    r = guest_run(c, nmi_exit, &b);
-    c->nmi_mode = NMI_MODE_COUNT;
-    CHECK(T, b.in_handler_report && (b.interruptibility_in_handler & INTERRUPTIBILITY_NMI),
-          "handler report %d, interruptibility 0x%x", b.in_handler_report, b.interruptibility_in_handler);
-    CHECK(T, b.reasons[1] == EXIT_REASON_NMI_WINDOW, "after the handler's IRET: exit %u", b.reasons[1]);
-    CHECK(T, c->nmi_count == before + 1 && r == EXIT_REASON_VMCALL, "NMIs %u exit %u", c->nmi_count - before, r);
-    OUTCOME(c, T, "inject exits=%u,%u,%u blocking_in_handler=%u nmis=%u", b.reasons[0], b.reasons[1], b.reasons[2],
-            (b.interruptibility_in_handler >> 3) & 1, c->nmi_count - before);
+    inject_case(c, pin, 0, "inject");
 
     /* 2b. The same injection under an EPT never used before. Bare, nothing changes. Under
      *     a nested hypervisor EPT02 starts empty for it, so the delivery itself (IDT, GDT,
@@ -105,33 +118,14 @@ void test_nmi(struct cpu *c)
      *     virtual NMIs such an exit saves blocking by NMI = 1 (SDM 31.7.1.2) and an entry
      *     injecting an NMI with it set fails (SDM 26.3.1.5): the reference hit this on
      *     the 2540p. L1 must see what bare does. */
-    if (has_ept()) {
-        struct nmi_ctx e = { 0 };
-        vcpu_reset(c, guest_nop, 0);
-        vmcs_write32(VMCS_PIN_BASED_CONTROLS, pin);
-        vmcs_write64(VMCS_EPT_POINTER, ept_fresh.eptp);
-        struct inv_desc inv = { ept_fresh.eptp, 0 };
-        PANIC_ON(invept(2, &inv) != VMX_OK);   /* nothing of an earlier iteration cached, bare or nested */
-        vmcs_write32(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
-        before = c->nmi_count;
-        c->nmi_mode = NMI_MODE_VMCALL;
-        r = guest_run(c, nmi_exit, &e);
-        c->nmi_mode = NMI_MODE_COUNT;
-        CHECK(T, e.in_handler_report && (e.interruptibility_in_handler & INTERRUPTIBILITY_NMI),
-              "fresh EPT: handler report %d, interruptibility 0x%x", e.in_handler_report, e.interruptibility_in_handler);
-        CHECK(T, e.reasons[1] == EXIT_REASON_NMI_WINDOW, "fresh EPT: after the handler's IRET: exit %u", e.reasons[1]);
-        CHECK(T, c->nmi_count == before + 1 && r == EXIT_REASON_VMCALL, "fresh EPT: NMIs %u exit %u",
-              c->nmi_count - before, r);
-        OUTCOME(c, T, "inject-fresh-ept exits=%u,%u,%u blocking_in_handler=%u nmis=%u", e.reasons[0], e.reasons[1],
-                e.reasons[2], (e.interruptibility_in_handler >> 3) & 1, c->nmi_count - before);
-    }
+    if (has_ept()) inject_case(c, pin, ept_fresh.eptp, "inject-fresh-ept");
 
     /* 3. NMI exiting: a real NMI (self IPI) while the guest runs is a VM exit with
      *    exit reason 0 and interruption type NMI (SDM 27.2.2), not a guest handler call */
     struct nmi_ctx d = { 0 };
     vcpu_reset(c, guest_self_nmi, 0);
     vmcs_write32(VMCS_PIN_BASED_CONTROLS, vmx_adjust_controls(caps.pin, PIN_NMI_EXITING));
-    before = c->nmi_count;
+    u32 before = c->nmi_count;
     r = guest_run(c, nmi_exit, &d);
     CHECK(T, d.reasons[0] == EXIT_REASON_EXCEPTION_NMI && (d.intr_info & 0x7ff) == (INTR_TYPE_NMI | 2),
           "self NMI: exit %u info 0x%x", d.reasons[0], d.intr_info);
