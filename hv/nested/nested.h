@@ -115,7 +115,6 @@ volatile u64 *vmcs12_fields(u64 vmcs12);           /* its fields by table row (V
 
 /* ---- VMCS shadowing of VMCS12 for L1 (shadow01.c) ---- */
 void shadow01_init(void);                           /* BSP, after nested_caps_init() */
-bool shadow01_enabled(void);
 void shadow01_vmcs01_reset(struct pcpu *p);         /* vmcs01_setup() rewrote VMCS01 */
 void shadow01_changed(u64 vmcs12, unsigned row);    /* L0 wrote a VMCS12 field */
 void shadow01_pull(struct pcpu *p);                 /* L1's shadowed VMWRITEs into VMCS12 */

@@ -49,8 +49,6 @@ static const u16 hot_writes[] = {
 
 static void bit_clear(u8 *bm, unsigned enc) { bm[enc / 8] &= (u8)~(1u << (enc % 8)); }
 
-bool shadow01_enabled(void) { return enabled; }
-
 /* After nested_caps_init() (which fields L1 has) on the BSP. */
 void shadow01_init(void)
 {
