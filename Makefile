@@ -121,7 +121,7 @@ fuzz: setup
 
 # Emulated-instruction figures (Linux bare vs under nestvisor, CPUID round trip, VM exits) -> results/bench.json
 bench: setup
-	lab/lab bench
+	lab/lab bench --profile $(or $(PROFILE),hp2540p)
 
 clean:
 	rm -rf build

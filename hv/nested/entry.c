@@ -43,7 +43,7 @@ static bool guest_field_special(unsigned enc)
 /* MSR bitmap for L2 (SDM 25.6.9): an access exits if L0 or L1 intercepts it. */
 static void merge_msr_bitmap(struct nested *n)
 {
-    const u64 *l1 = (const u64 *)l1_page(rd12(n, VMCS_MSR_BITMAP));
+    const u64 *l1 = (const u64 *)l1_bitmap(rd12(n, VMCS_MSR_BITMAP));
     const u64 *l0 = (const u64 *)vm.msr_bitmap;
     u64 *m = (u64 *)n->msr_bitmap02;
     for (unsigned i = 0; i < PAGE_SIZE / 8; i++) m[i] = l0[i] | l1[i];
@@ -57,7 +57,7 @@ static void merge_io_bitmaps(struct nested *n)
     u64 *m = (u64 *)n->io_bitmap02;
     for (unsigned b = 0; b < 2; b++) {
         const u64 *l0b = (const u64 *)l0[b];
-        const u64 *l1b = (const u64 *)l1_page(rd12(n, b ? VMCS_IO_BITMAP_B : VMCS_IO_BITMAP_A));
+        const u64 *l1b = (const u64 *)l1_bitmap(rd12(n, b ? VMCS_IO_BITMAP_B : VMCS_IO_BITMAP_A));
         for (unsigned i = 0; i < PAGE_SIZE / 8; i++) m[b * PAGE_SIZE / 8 + i] = l0b[i] | l1b[i];
     }
 }

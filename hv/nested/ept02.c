@@ -222,8 +222,14 @@ void ept02_invalidate(struct pcpu *p, u64 eptp12, bool all)
 bool ept12_translate(struct pcpu *p, u64 l2_gpa, bool write, u64 *l1_gpa)
 {
     struct ept12_walk w;
-    if (walk12(p->nested.eptp12, l2_gpa, write ? EPT12_ACC_WRITE : EPT12_ACC_READ, &w) != EPT12_OK) {
+    unsigned acc = write ? EPT12_ACC_WRITE : EPT12_ACC_READ;
+    if (walk12(p->nested.eptp12, l2_gpa, acc, &w) != EPT12_OK) {
         LOG_RL("L2 operand at gpa 0x%llx: EPT12 does not map it (%s)", (unsigned long long)l2_gpa, ept12_status_name(w.status));
+        /* what L1 gets for it (nested_reflect_op12_fault): bits 0-1 the access, 3-5 EPT12's permissions */
+        p->nested.op12_fault.set = true;
+        p->nested.op12_fault.misconfig = w.status != EPT12_VIOLATION;
+        p->nested.op12_fault.gpa = l2_gpa;
+        p->nested.op12_fault.qual = ept12_violation_qual(write ? 2 : 1, &w, 0);
         return false;
     }
     *l1_gpa = w.l1_gpa;

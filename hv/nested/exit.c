@@ -15,7 +15,7 @@ static bool l1_wants_msr(const struct nested *n, u32 msr, bool write)
     if (msr <= 0x1fff) base = 0;
     else if (msr >= 0xc0000000u && msr <= 0xc0001fffu) base = 1024;
     else return true;
-    const u8 *bm = l1_page(vmcs12_read(n->current, VMCS_MSR_BITMAP));
+    const u8 *bm = l1_bitmap(vmcs12_read(n->current, VMCS_MSR_BITMAP));
     u32 i = msr & 0x1fff;
     return bm[(write ? 2048 : 0) + base + i / 8] >> (i % 8) & 1;
 }
@@ -28,7 +28,7 @@ static bool l1_wants_io(const struct nested *n, u64 qual)
     u32 port = (u32)(qual >> 16) & 0xffff, size = (u32)(qual & 7) + 1;
     if (port + size > 0x10000) return true;
     for (u32 q = port; q < port + size; q++) {
-        const u8 *bm = l1_page(vmcs12_read(n->current, q < 0x8000 ? VMCS_IO_BITMAP_A : VMCS_IO_BITMAP_B));
+        const u8 *bm = l1_bitmap(vmcs12_read(n->current, q < 0x8000 ? VMCS_IO_BITMAP_A : VMCS_IO_BITMAP_B));
         if (bm[(q & 0x7fff) / 8] >> (q % 8) & 1) return true;
     }
     return false;
@@ -338,6 +338,27 @@ void nested_entry_failure(struct pcpu *p, u32 reason, u64 qual)
     n->exit12 = (u32)vmcs12_read(c, VMCS_EXIT_CONTROLS);
     load_host_state(p, vmcs_read64(VMCS_GUEST_IA32_EFER), vmcs_read64(VMCS_GUEST_IA32_PAT), false);
     load_exit_msrs(p);
+}
+
+/* L0 emulated an instruction of L2 (VMREAD/VMWRITE under VMCS shadowing) whose memory
+ * access EPT12 refuses (ept12_translate): L1 gets the exit the CPU would give it, an EPT
+ * violation with the linear address (qualification bit 7; bit 8: the access was to the
+ * translated address, not to a paging-structure entry) or an EPT misconfiguration
+ * without qualification (SDM 28.3.3.1, 28.3.3.2, 28.2.1 table "Exit Qualification for EPT
+ * Violations"). RIP stays at the instruction. VMCS02 current. */
+void nested_reflect_op12_fault(struct pcpu *p, u64 gla, bool final)
+{
+    const struct nested *n = &p->nested;
+    struct exit_info e;
+    exit_info_from_cpu(&e);
+    e.reason = n->op12_fault.misconfig ? EXIT_REASON_EPT_MISCONFIG : EXIT_REASON_EPT_VIOLATION;
+    e.qual = n->op12_fault.misconfig ? 0 : n->op12_fault.qual | BIT(7) | (final ? BIT(8) : 0);
+    e.gpa = n->op12_fault.gpa;
+    e.gla = n->op12_fault.misconfig ? 0 : gla;
+    e.intr_info = e.intr_error = e.insn_info = 0;
+    LOG_RL("L2 operand at linear 0x%llx, gpa 0x%llx: EPT %s for L1", (unsigned long long)gla, (unsigned long long)e.gpa,
+           e.reason == EXIT_REASON_EPT_VIOLATION ? "violation" : "misconfiguration");
+    reflect(p, &e);
 }
 
 /* A synthesized exit of L2 for L1 (INIT, an NMI L1 intercepts): VMCS02 current. */

@@ -56,6 +56,10 @@ struct nested {
     u64 dirty[4];                          /* table rows L1 VMWRITE'd since (bit per row) */
     bool checked_ia32e;                    /* L1's IA-32e mode at the last full check */
     u64 last_page;                         /* l1_page()'s one-entry cache */
+    struct {                               /* the last L2 operand access EPT12 refused */
+        bool set, misconfig;
+        u64 gpa, qual;                     /* L2 gpa; violation: bits 0-5 of L1's qualification */
+    } op12_fault;
     u8 *last_page_hva;
     /* counters (printed with the exit counters) */
     u64 entries, reflected, l0_handled, ept02_fills, ept02_resets;
@@ -72,6 +76,8 @@ struct nested {
  * (E820 type 1) maps 1:1; nestvisor's region and everything else (MMIO, holes, beyond
  * RAM) give the decoy page, so that no L1-chosen address can reach L0 or a device. */
 u8 *l1_page(u64 gpa);
+const u8 *l1_bitmap(u64 gpa);                          /* all ones where no RAM is */
+bool l1_has_memory(u64 gpa);                        /* RAM, or nestvisor's region (the decoy) */
 bool l1_read(u64 gpa, void *buf, unsigned len);     /* false: not RAM (buf gets all-ones) */
 bool l1_write(u64 gpa, const void *buf, unsigned len);
 
@@ -107,6 +113,7 @@ void nested_l2_entry_failed(struct pcpu *p, int status);
 void nested_before_l2_entry(struct pcpu *p);       /* may reflect (INIT, NMI) and leave L2 */
 void nested_entry_failure(struct pcpu *p, u32 reason, u64 qual);
 void nested_reflect_event(struct pcpu *p, u32 reason, u32 intr_info);
+void nested_reflect_op12_fault(struct pcpu *p, u64 gla, bool final); /* L2's operand vs EPT12 */
 void nested_l1_vmx_mode(struct pcpu *p, bool on); /* VMXON/VMXOFF: CR0/CR4 bits fixed in VMX operation */
 void nested_vmwrite_done(struct pcpu *p, unsigned enc); /* L1 changed a field of its current VMCS12 */
 unsigned vmcs12_row(unsigned enc);                  /* the field table row of a table encoding */

@@ -36,6 +36,25 @@ u8 *l1_page(u64 gpa)
     return hva;
 }
 
+/* No memory at all behind gpa (l1_page gave the decoy page for an address outside
+ * nestvisor's region): the bare machine reads all ones there and drops writes. */
+static bool l1_no_ram(u64 gpa, const u8 *pg)
+{
+    return pg == vm.decoy_page && !(gpa >= HV_BASE && gpa < HV_END);
+}
+
+bool l1_has_memory(u64 gpa) { return !l1_no_ram(gpa, l1_page(gpa)); }
+
+/* A bitmap L1 names for L2 (MSR, I/O, VMREAD/VMWRITE: SDM 25.6.4, 25.6.9, 25.6.15), read
+ * by L0 on L1's behalf. Where no RAM is the CPU reads all ones: every access is L1's, and
+ * what L1 wrote into the decoy page (through nestvisor's region) never stands in. */
+const u8 *l1_bitmap(u64 gpa)
+{
+    static const u8 all_ones[PAGE_SIZE] ALIGNED(PAGE_SIZE) = { [0 ... PAGE_SIZE - 1] = 0xff };
+    const u8 *pg = l1_page(gpa);
+    return l1_no_ram(gpa, pg) ? all_ones : pg;
+}
+
 /* len may cross a page boundary: each page is looked up on its own. */
 static bool l1_copy(u64 gpa, void *buf, unsigned len, bool write)
 {
@@ -45,8 +64,7 @@ static bool l1_copy(u64 gpa, void *buf, unsigned len, bool write)
         unsigned off = gpa & (PAGE_SIZE - 1), n = PAGE_SIZE - off;
         if (n > len) n = len;
         u8 *pg = l1_page(gpa);
-        bool none = pg == vm.decoy_page && !(gpa >= HV_BASE && gpa < HV_END);
-        if (none) {
+        if (l1_no_ram(gpa, pg)) {
             /* no memory there: reads give all ones and writes go nowhere, as on the bare
              * machine (the contract of vmcs12_read_gpa_fn), never the decoy page, which L1
              * writes through nestvisor's region: a VMXON region, VMCS or MSR-load list (SDM

@@ -87,17 +87,23 @@ static bool issuer_gpa(u64 gpa, bool write, u64 *l1)
     return ept12_translate(p, gpa, write, l1);
 }
 
+/* Where L1 has no memory the CPU reads all ones and drops writes (as l1_read/l1_write
+ * do): only an L2 address EPT12 refuses is an access that fails (GPAGING_ENOMEM). */
 static bool phys_read(void *opaque, u64 gpa, void *buf, unsigned size)
 {
     (void)opaque;
     u64 a;
-    return issuer_gpa(gpa, false, &a) && l1_read(a, buf, size);
+    if (!issuer_gpa(gpa, false, &a)) return false;
+    l1_read(a, buf, size);
+    return true;
 }
 static bool phys_write(void *opaque, u64 gpa, const void *buf, unsigned size)
 {
     (void)opaque;
     u64 a;
-    return issuer_gpa(gpa, true, &a) && l1_write(a, buf, size);
+    if (!issuer_gpa(gpa, true, &a)) return false;
+    l1_write(a, buf, size);
+    return true;
 }
 /* Accessed/dirty updates: a locked compare-exchange on the entry, as the CPU's own. */
 static bool phys_cmpxchg(void *opaque, u64 gpa, unsigned size, u64 old, u64 new_val)
@@ -105,6 +111,7 @@ static bool phys_cmpxchg(void *opaque, u64 gpa, unsigned size, u64 old, u64 new_
     (void)opaque;
     u64 a;
     if (!issuer_gpa(gpa, true, &a)) return false;
+    if (!l1_has_memory(a)) return true;        /* the update goes nowhere */
     u8 *pg = l1_page(a);
     void *at = pg + (a & (PAGE_SIZE - 1));
     if (size == 8) return __atomic_compare_exchange_n((u64 *)at, &old, new_val, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
@@ -134,11 +141,24 @@ void guest_paging_ctx(struct gpaging_ctx *g)
 static bool access_operand(const struct vmx_operand *op, void *buf, unsigned len, bool write)
 {
     if (op->fault) { inject_exception((u8)op->fault, true, op->error_code); return false; }
+    struct pcpu *p = this_pcpu();
     struct gpaging_ctx g;
     guest_paging_ctx(&g);
     struct gpaging_fault f;
+    p->nested.op12_fault.set = false;
     int r = write ? gpaging_write(&g, op->linear, buf, len, &f) : gpaging_read(&g, op->linear, buf, len, &f);
     if (r == GPAGING_OK) return true;
+    if (r == GPAGING_ENOMEM && p->nested.in_l2 && p->nested.op12_fault.set) {
+        /* L2's operand (or one of its paging-structure entries) where EPT12 gives it no
+         * access: the CPU would have exited to L1 with an EPT violation. Qualification bit 8
+         * (SDM 28.2.1): the operand itself when L2's own walk to it succeeds. */
+        u64 to;
+        struct gpaging_fault f2;
+        bool final = gpaging_translate(&g, op->linear, write, &to, &f2) == GPAGING_OK &&
+                     (to >> 12) == (f.gpa >> 12);
+        nested_reflect_op12_fault(p, op->linear, final);
+        return false;
+    }
     if (r == GPAGING_PF) {
         __asm__ __volatile__("mov %0, %%cr2" : : "r"((uintptr_t)f.linear) : "memory");
         inject_exception(14, true, f.error_code);
@@ -392,7 +412,7 @@ bool nested_l2_vmrw_shadowed(struct pcpu *p, u32 reason)
     u64 enc = guest_gpr_read(p, VMX_II_REG2(info));
     if (!l1_64bit()) enc = (u32)enc;
     if (enc >> 15) return false;
-    const u8 *bm = l1_page(vmcs12_read(n->current, reason == EXIT_REASON_VMREAD ? VMCS_VMREAD_BITMAP : VMCS_VMWRITE_BITMAP));
+    const u8 *bm = l1_bitmap(vmcs12_read(n->current, reason == EXIT_REASON_VMREAD ? VMCS_VMREAD_BITMAP : VMCS_VMWRITE_BITMAP));
     return !(bm[enc / 8] >> (enc % 8) & 1);
 }
 

@@ -3,6 +3,7 @@ import os
 import re
 import signal
 import subprocess
+import threading
 
 from . import profiles
 
@@ -53,6 +54,20 @@ def debug_rc():
     return 'lb 0x%x\n' % RESET_VECTOR + 'c\n' * MAX_RESETS + 'quit\n'
 
 
+_LIVE = set()          # every started Bochs not yet stopped (stop_all: the lab was interrupted)
+_LIVE_LOCK = threading.Lock()
+
+
+def stop_all():
+    """Stop every Bochs this process started: a SIGTERM or Ctrl-C reaches only the main thread,
+    and runs of `matrix`/`bench` live in worker threads (Bochs runs in its own session, so the
+    signal never reaches it either)."""
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for emu in live:
+        emu.stop()
+
+
 class Bochs:
     def __init__(self, workdir):
         self.workdir = workdir
@@ -64,6 +79,8 @@ class Bochs:
                                      cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=out,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         out.close()
+        with _LIVE_LOCK:
+            _LIVE.add(self)
         return self.proc.pid
 
     def poll(self):
@@ -82,6 +99,8 @@ class Bochs:
                 self.proc.wait(wait)
             except subprocess.TimeoutExpired:
                 pass
+        with _LIVE_LOCK:
+            _LIVE.discard(self)
         lock = os.path.join(self.workdir, 'disk.img.lock')
         if os.path.exists(lock):
             os.unlink(lock)

@@ -12,8 +12,9 @@
 
 #define NV_BASE 0x10000000ull            /* nestvisor's default HV_BASE (64 MiB from there) */
 
-static struct ept ept_onto_hv;
+static struct ept ept_onto_hv, ept_hole;
 static u8 probe[3][PAGE_SIZE] ALIGNED(PAGE_SIZE);
+static u8 hole[PAGE_SIZE] ALIGNED(PAGE_SIZE);     /* the one page ept_hole does not map */
 static const u64 probe_target[3] = { NV_BASE, NV_BASE + 0x100000, NV_BASE + 0x3fff000 };
 
 /* BSP, before the APs start: an EPT12 whose leaves for the probe pages point at
@@ -26,6 +27,8 @@ void hostile_events_init(void)
         u64 *l = ept_leaf_4k(&ept_onto_hv, va_to_pa(probe[i]));
         *l = (*l & ~EPT_ADDR_MASK) | probe_target[i];
     }
+    ept_build_identity(&ept_hole, &mtrrs, 1ull << 32, 2ull << 20);
+    *ept_leaf_4k(&ept_hole, va_to_pa(hole)) = 0;
 }
 
 static void guest_poke(uintptr_t unused)
@@ -94,6 +97,27 @@ static void mut_list_not_ram(struct cpu *c, uintptr_t arg)
     vmcs_write_any(VMCS_ENTRY_MSR_LOAD_COUNT, 1);
 }
 
+/* A bitmap where no RAM is reads as all ones (SDM 25.6.4, 25.6.9): L2's RDMSR or IN
+ * exits to L1 (31, 30). Nested, nestvisor reads the bitmap for L1: the decoy page, which L1
+ * has just zeroed through nestvisor's region, must not stand in for it. */
+static void guest_rdmsr(uintptr_t unused) { (void)unused; (void)rdmsr(0x174); }
+static void guest_in(uintptr_t unused) { (void)unused; (void)inb(0x80); }
+
+static void mut_bitmap_not_ram(struct cpu *c, uintptr_t io)
+{
+    memset(nv(0), 0, PAGE_SIZE);
+    if (io) {
+        hx_field_apply(VMCS_PROC_BASED_CONTROLS, HX_OR, PROC_USE_IO_BITMAPS);
+        vmcs_write_any(VMCS_IO_BITMAP_A, NOT_RAM);
+        vmcs_write_any(VMCS_IO_BITMAP_B, NOT_RAM);
+        c->guest_fn = guest_in;
+    } else {
+        hx_field_apply(VMCS_PROC_BASED_CONTROLS, HX_OR, PROC_USE_MSR_BITMAPS);
+        vmcs_write_any(VMCS_MSR_BITMAP, NOT_RAM);
+        c->guest_fn = guest_rdmsr;
+    }
+}
+
 static void not_ram(struct cpu *c)
 {
     struct vcpu *v = &c->vcpu;
@@ -109,6 +133,12 @@ static void not_ram(struct cpu *c)
     w[0] = 0x174;                 /* IA32_SYSENTER_CS = 0x10: an entry that loads */
     w[2] = 0x10;
     hx_launch(c, "msr-load-list-not-ram-after-good-list-in-nestvisor-memory", mut_list_not_ram, 0);
+    /* the operand itself where no RAM is: VMPTRLD reads all ones (an address beyond
+     * MAXPHYADDR: VMfailValid 9), VMPTRST's store goes nowhere */
+    hx_report(c, "vmptrld-operand-not-ram", hx_vmptrld((uintptr_t)NOT_RAM));
+    hx_report(c, "vmptrst-operand-not-ram", hx_vmptrst((uintptr_t)NOT_RAM));
+    hx_launch(c, "msr-bitmap-not-ram-after-zeros-in-nestvisor-memory", mut_bitmap_not_ram, 0);
+    hx_launch(c, "io-bitmaps-not-ram-after-zeros-in-nestvisor-memory", mut_bitmap_not_ram, 1);
     PANIC_ON(vmclear(v->vmcs_pa) != VMX_OK);
     PANIC_ON(vmxoff() != VMX_OK);
     memset(w, 0, PAGE_SIZE);
@@ -247,10 +277,53 @@ static void nmi_storm(struct cpu *c)
     hx_outcome(c, "nmi-storm-through-l2-idt", "exit %u guest-nmis %s", r, c->nmi_count != before ? ">0" : "0");
 }
 
+/* ---- L2's shadowed VMREAD/VMWRITE with a memory operand EPT12 does not map (SDM 25.6.15,
+ * 28.2.1): no VMREAD exit, but an EPT violation whose qualification and addresses L1 sees
+ * (nested: L0 emulates the VMREAD and must give L1 that violation, not a #GP to L2) ---- */
+static void guest_vmrw_hole(uintptr_t write)
+{
+    if (write) (void)hx_vmwrite_mem(VMCS_GUEST_ES_SEL, (uintptr_t)hole);
+    else (void)hx_vmread_mem(VMCS_GUEST_ES_SEL, (uintptr_t)hole);
+}
+
+static enum exit_action stop_on_ept(struct cpu *c, u32 reason, void *unused)
+{
+    (void)c; (void)unused;
+    return reason == EXIT_REASON_EPT_VIOLATION || reason == EXIT_REASON_EPT_MISCONFIG ? EXIT_STOP : EXIT_UNHANDLED;
+}
+
+static void vmrw_into_ept12_hole(struct cpu *c, bool write)
+{
+    const char *name = write ? "l2-shadowed-vmwrite-from-page-ept12-lacks" : "l2-shadowed-vmread-to-page-ept12-lacks";
+    if (!has_ept() || !has_proc2(SEC_VMCS_SHADOWING)) { hx_outcome(c, name, "n/a"); return; }
+    u64 shadow_pa = va_to_pa(c->shadow_vmcs);
+    PANIC_ON(vmclear(shadow_pa) != VMX_OK);
+    *(volatile u32 *)c->shadow_vmcs = ((u32)caps.basic & 0x7fffffff) | 0x80000000u;
+    u8 *rd = c->vmrw_bitmap, *wr = rd + PAGE_SIZE;
+    memset(rd, 0xff, 2 * PAGE_SIZE);
+    rd[VMCS_GUEST_ES_SEL / 8] &= (u8)~(1u << (VMCS_GUEST_ES_SEL % 8));
+    wr[VMCS_GUEST_ES_SEL / 8] &= (u8)~(1u << (VMCS_GUEST_ES_SEL % 8));
+    vcpu_reset(c, guest_vmrw_hole, write);
+    vmcs_write32(VMCS_SECONDARY_CONTROLS, vmcs_read32(VMCS_SECONDARY_CONTROLS) | SEC_VMCS_SHADOWING);
+    vmcs_write64(VMCS_VMREAD_BITMAP, va_to_pa(rd));
+    vmcs_write64(VMCS_VMWRITE_BITMAP, va_to_pa(wr));
+    vmcs_write64(VMCS_VMCS_LINK_POINTER, shadow_pa);
+    vmcs_write64(VMCS_EPT_POINTER, ept_hole.eptp);
+    struct inv_desc d = { ept_hole.eptp, 0 };
+    if (caps.ept_vpid & EPTCAP_INVEPT_ALL) invept(2, &d);
+    u32 r = guest_run(c, stop_on_ept, NULL);
+    u64 gpa = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
+    uintptr_t gla = vmcs_readnat(VMCS_GUEST_LINEAR_ADDRESS);
+    hx_outcome(c, name, "exit %u qual 0x%lx gpa %s gla %s", r, (unsigned long)vmcs_readnat(VMCS_EXIT_QUALIFICATION),
+               gpa == va_to_pa(hole) ? "=hole" : "other", gla == (uintptr_t)hole ? "=hole" : "other");
+}
+
 void hostile_events(struct cpu *c)
 {
     nestvisor_memory(c);
     ept_onto_nestvisor(c);
+    vmrw_into_ept12_hole(c, false);
+    vmrw_into_ept12_hole(c, true);
     init_sipi_twice(c);
     nmi_storm(c);
 }
