@@ -28,5 +28,27 @@ class Ept02Figures(unittest.TestCase):
         self.assertEqual(bench.ept02_figures({'serial-hv0.log': 'CPU(0x00): hello\n'}), {})
 
 
+class Targets(unittest.TestCase):
+    def by_name(self, res, profile):
+        return {t['name']: t for t in bench.targets(res, profile)}
+
+    def test_shadowing_figure_comes_from_the_cpu_that_has_it(self):
+        res = dict(nested_cpuid=dict(hp2540p=dict(l0_exits_per_reflected_l2_exit=8.0),
+                                     skylake=dict(l0_exits_per_reflected_l2_exit=3.0)))
+        for profile in ('hp2540p', 'skylake'):
+            t = self.by_name(res, profile)['l0_exits_per_reflected_l2_exit_with_vmcs_shadowing']
+            self.assertEqual((t['figure'], t['met'], t['where']), (3.0, True, 'hv-lhv on skylake'))
+
+    def test_met_not_met_and_missing(self):
+        res = dict(nested_cpuid=dict(skylake=dict(l0_exits_per_reflected_l2_exit=3.01)),
+                   hv_hv_linux_ept02=dict(resets=1, fills=10, max_kib_per_vcpu=20))
+        t = self.by_name(res, 'skylake')
+        self.assertIs(t['l0_exits_per_reflected_l2_exit_with_vmcs_shadowing']['met'], False)
+        self.assertIs(t['hv_hv_linux_ept02_resets']['met'], False)
+        self.assertIs(t['hv_hv_linux_ept02_max_kib_per_vcpu']['met'], True)
+        self.assertIsNone(t['linux_kernel_ratio']['met'])
+        self.assertEqual(bench.other_cpu('hp2540p-4g'), 'skylake')
+
+
 if __name__ == '__main__':
     unittest.main()
