@@ -55,6 +55,7 @@ struct pcpu {
     u64 exits[EXIT_REASON_MAX + 1];
     u64 exits_total;
     u64 apic_emulated;                 /* guest xAPIC accesses L0 emulated (decoded MOVs) */
+    volatile const u64 *pv_fields;     /* the current VMCS's fields in its region (pv_vmcs.c), or NULL */
     struct nested nested;              /* L1's VMX (hv/nested) */
 };
 
@@ -175,5 +176,12 @@ void nmi_unblock(void);                             /* IRET to self: end NMI blo
 #define HC_EXITS (HC_MAGIC | 2)       /* EDX:EAX = this CPU's VM-exit count */
 #define CPUID_HV_LEAF 0x40000000u
 #define CPUID_HV_SIGNATURE "nestvisor   "
+/* CPUID 0x40000001 ECX bit 0: L1's current VMCS region holds every field, current (pv_vmcs.c);
+ * EDX = the layout id */
+#define PV_VMCS12_CURRENT BIT(0)
+u32 vmcs12_layout_id(void);
+void pv_vmcs_cpuid(u32 *ecx, u32 *edx);
+void pv_vmcs_init(void);
+void vmcs_load(struct pcpu *p, u64 pa);               /* VMPTRLD (PANIC on failure) */
 
 #endif

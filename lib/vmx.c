@@ -40,9 +40,12 @@ static const char *field_name(unsigned enc)
     return f ? f->name : "?";
 }
 
+bool (*vmcs_read_fast)(unsigned enc, u64 *val);
+
 u64 vmcs_read_checked(unsigned enc)
 {
     u64 v = 0;
+    if (vmcs_read_fast && vmcs_read_fast(enc, &v)) return v;
     enum vmx_status s = vmcs_read_any(enc, &v);
     if (s != VMX_OK)
         PANIC("VMREAD %s (0x%x) failed: status %d error %u", field_name(enc), enc, s,

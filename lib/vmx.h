@@ -86,6 +86,9 @@ u32 vmx_instruction_error(void);
  * name: nothing reads a missing field as 0 silently. */
 #define VMCS_WIDTH_CHECK(f, w) ((void)sizeof(struct { _Static_assert(VMCS_ENC_WIDTH(f) == (w), "VMCS field width mismatch: " #f); int x; }))
 u64 vmcs_read_checked(unsigned enc);
+/* Set by a hypervisor that can read the current VMCS without VMREAD (nestvisor under
+ * nestvisor: hv/vmx/pv_vmcs.c); false = not served, VMREAD it. NULL in LHV. */
+extern bool (*vmcs_read_fast)(unsigned enc, u64 *val);
 void vmcs_write_checked(unsigned enc, u64 val);
 #define vmcs_read16(f)  (VMCS_WIDTH_CHECK(f, VMCS_W16), (u16)vmcs_read_checked(f))
 #define vmcs_read32(f)  (VMCS_WIDTH_CHECK(f, VMCS_W32), (u32)vmcs_read_checked(f))

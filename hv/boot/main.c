@@ -150,6 +150,7 @@ void hv_main(u32 magic, u32 mb_info_pa)
     mtrr_read_state(&vm.host_mtrrs);
     vm.guest_mtrrs = vm.host_mtrrs;
     vmx_read_caps();
+    pv_vmcs_init();
     hv_low_base = low_pages_take();
     e820_build(&mb);
     ept01_build();

@@ -74,7 +74,7 @@ static void build_vmcs02(struct pcpu *p)
     u32 exitc = n->exit12 = (u32)rd12(n, VMCS_EXIT_CONTROLS);
     u32 entry = n->entry12 = (u32)rd12(n, VMCS_ENTRY_CONTROLS);
 
-    PANIC_ON(vmptrld(n->vmcs02_pa) != VMX_OK);
+    vmcs_load(p, n->vmcs02_pa);
 
     /* guest state: the table's guest rows, then the computed ones */
     for (unsigned i = 0; i < vmcs_field_count; i++) {
@@ -226,7 +226,7 @@ static void update_vmcs02(struct pcpu *p)
     if (rebuild) {
         build_vmcs02(p);
     } else {
-        PANIC_ON(vmptrld(n->vmcs02_pa) != VMX_OK);
+        vmcs_load(p, n->vmcs02_pa);
         for (unsigned w = 0; w < 4; w++)
             for (u64 d = n->dirty[w]; d; d &= d - 1) {
                 unsigned enc = vmcs_field_table[w * 64 + __builtin_ctzll(d)].encoding;
@@ -306,7 +306,7 @@ static void nested_vmentry_body(struct pcpu *p, bool resume)
         LOG_RL("L1 VM entry: MSR-load entry %u (MSR 0x%x) fails: VM-entry failure (%s)", ml.entry, ml.msr, ml.why);
         n->in_l2 = false;
         n->built_for = ~0ull;
-        PANIC_ON(vmptrld(p->vmcs01_pa) != VMX_OK);
+        vmcs_load(p, p->vmcs01_pa);
         nested_entry_failure(p, ml.exit_reason, ml.entry);   /* SDM 26.7: qualification = entry number */
         return;
     }

@@ -312,7 +312,7 @@ static void reflect_body(struct pcpu *p, struct exit_info *e)
     vmcs12_write(c, VMCS_GUEST_PHYSICAL_ADDRESS, e->gpa);
     /* SDM 27.2.x: a VM exit clears the valid bit of the entry interruption information */
     vmcs12_write(c, VMCS_ENTRY_INTR_INFO, vmcs12_read(c, VMCS_ENTRY_INTR_INFO) & ~(u64)INTR_INFO_VALID);
-    PANIC_ON(vmptrld(p->vmcs01_pa) != VMX_OK);
+    vmcs_load(p, p->vmcs01_pa);
     n->in_l2 = false;
     /* NMI blocking once the exit completes: an NMI exit blocks NMIs, virtual NMIs or not
      * (SDM 27.1); any other exit leaves NMI blocking as it was, and with virtual NMIs off
@@ -382,7 +382,7 @@ enum l2_exit nested_l2_exit(struct pcpu *p, u32 full)
         LOG_RL("VMCS02 entry failed on the CPU: reason 0x%x qualification 0x%llx (L0's checks missed it)", full,
                (unsigned long long)qual);
         vmcs_dump("vmcs02-entry-failure");
-        PANIC_ON(vmptrld(p->vmcs01_pa) != VMX_OK);
+        vmcs_load(p, p->vmcs01_pa);
         n->in_l2 = false;
         n->built_for = ~0ull;
         nested_entry_failure(p, full, qual);
@@ -421,7 +421,7 @@ void nested_l2_entry_failed(struct pcpu *p, int status)
     cprintf("VMCS02 %s failed: status %d error %u (L0's VMCS12 checks missed it)",
             p->nested.vmcs02_launched ? "VMRESUME" : "VMLAUNCH", status, err);
     vmcs_dump("vmcs02-vmfail");
-    PANIC_ON(vmptrld(p->vmcs01_pa) != VMX_OK);
+    vmcs_load(p, p->vmcs01_pa);
     p->nested.in_l2 = false;
     p->nested.launch_pending = false;
     p->nested.built_for = ~0ull;

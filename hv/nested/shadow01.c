@@ -125,7 +125,7 @@ void shadow01_changed(u64 vmcs12, unsigned row)
 static void load_vmcs01(struct pcpu *p, struct shadow01_slot *sl)
 {
     PANIC_ON(vmclear(sl->pa) != VMX_OK);
-    PANIC_ON(vmptrld(p->vmcs01_pa) != VMX_OK);
+    vmcs_load(p, p->vmcs01_pa);
 }
 
 /* shadow -> VMCS12: what L1 wrote through the slot VMCS01 links (VMCS01 current). */
@@ -134,7 +134,7 @@ void shadow01_pull(struct pcpu *p)
     struct nested *n = &p->nested;
     if (!n->shadow_linked) return;
     struct shadow01_slot *sl = &n->shadow[n->shadow_linked - 1];
-    PANIC_ON(vmptrld(sl->pa) != VMX_OK);
+    vmcs_load(p, sl->pa);
     volatile u64 *f = vmcs12_fields(sl->vmcs12);
     if (sl->shadow_type) {
         /* every field L1 may write went through the slot; none is launched from (SDM 26.1) */
@@ -161,7 +161,7 @@ void shadow01_pull(struct pcpu *p)
 /* VMCS12 -> shadow: the rows L0 changed since the slot was last filled. */
 static void flush(struct pcpu *p, struct shadow01_slot *sl)
 {
-    PANIC_ON(vmptrld(sl->pa) != VMX_OK);
+    vmcs_load(p, sl->pa);
     volatile u64 *f = vmcs12_fields(sl->vmcs12);
     for (unsigned w = 0; w < 4; w++) {
         for (u64 d = sl->stale[w]; d; d &= d - 1) {

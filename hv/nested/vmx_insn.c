@@ -126,13 +126,17 @@ static bool phys_cmpxchg(void *opaque, u64 gpa, unsigned size, u64 old, u64 new_
  * accesses land in the issuer's guest-physical space (L1's, or L2's through EPT12). */
 void guest_paging_ctx(struct gpaging_ctx *g)
 {
+    /* asked once: under another hypervisor every CPUID is a VM exit, and this runs for every
+     * xAPIC access nestvisor emulates */
+    static int page1gb = -1;
+    if (page1gb < 0) page1gb = (cpuid(0x80000001u, 0).edx & BIT(26)) != 0;
     *g = (struct gpaging_ctx){
         .cr0 = vmcs_readnat(VMCS_GUEST_CR0), .cr3 = vmcs_readnat(VMCS_GUEST_CR3),
         .cr4 = vmcs_readnat(VMCS_GUEST_CR4), .efer = vmcs_read64(VMCS_GUEST_IA32_EFER),
         .pdpte = { vmcs_read64(VMCS_GUEST_PDPTE0), vmcs_read64(VMCS_GUEST_PDPTE1),
                    vmcs_read64(VMCS_GUEST_PDPTE2), vmcs_read64(VMCS_GUEST_PDPTE3) },
         .ac = (vmcs_readnat(VMCS_GUEST_RFLAGS) & BIT(18)) != 0,
-        .page1gb = (cpuid(0x80000001u, 0).edx & BIT(26)) != 0,
+        .page1gb = page1gb,
         .maxphyaddr = l1_caps.maxphyaddr,
         .read_phys = phys_read, .write_phys = phys_write, .cmpxchg_phys = phys_cmpxchg,
     };

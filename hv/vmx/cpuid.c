@@ -13,8 +13,10 @@ void handle_cpuid(struct pcpu *p)
         memcpy(&r.ecx, CPUID_HV_SIGNATURE + 4, 4);
         memcpy(&r.edx, CPUID_HV_SIGNATURE + 8, 4);
     } else if (leaf == CPUID_HV_LEAF + 1) {
-        /* EAX = this nestvisor's level (0 = on hardware), EBX = its base in MiB */
+        /* EAX = this nestvisor's level (0 = on hardware), EBX = its base in MiB, ECX/EDX:
+         * whether L1 may read its current VMCS from the region (pv_vmcs.c) */
         r = (struct cpuid_regs){ vm.level, (u32)(HV_BASE >> 20), 0, 0 };
+        pv_vmcs_cpuid(&r.ecx, &r.edx);
     } else {
         r = cpuid(leaf, sub);
         /* CPUID runs here in VMX root, so the bits that mirror CR4 report nestvisor's CR4

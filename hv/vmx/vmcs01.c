@@ -79,7 +79,7 @@ void vmcs01_setup(struct pcpu *p)
 {
     PANIC_ON(vmclear(p->vmcs01_pa) != VMX_OK);
     *(volatile u32 *)p->vmcs01 = (u32)caps.basic & 0x7fffffff;
-    PANIC_ON(vmptrld(p->vmcs01_pa) != VMX_OK);
+    vmcs_load(p, p->vmcs01_pa);
     p->launched = false;
     write_controls(p);
     shadow01_vmcs01_reset(p);
