@@ -179,7 +179,6 @@ void nmi_unblock(void);                             /* IRET to self: end NMI blo
 /* CPUID 0x40000001 ECX bit 0: L1's current VMCS region holds every field, current (pv_vmcs.c);
  * EDX = the layout id */
 #define PV_VMCS12_CURRENT BIT(0)
-u32 vmcs12_layout_id(void);
 void pv_vmcs_cpuid(u32 *ecx, u32 *edx);
 void pv_vmcs_init(void);
 void vmcs_load(struct pcpu *p, u64 pa);               /* VMPTRLD (PANIC on failure) */

@@ -219,17 +219,15 @@ void ept02_invalidate(struct pcpu *p, u64 eptp12, bool all)
 
 /* L2 guest-physical -> L1 guest-physical through EPT12 (for L0's own accesses on L2's
  * behalf, e.g. a shadowed VMREAD's memory operand): false if EPT12 does not allow it. */
-bool ept12_translate(struct pcpu *p, u64 l2_gpa, bool write, u64 *l1_gpa)
+bool ept12_translate(struct pcpu *p, u64 l2_gpa, bool write, u64 *l1_gpa, struct op12_fault *fault)
 {
     struct ept12_walk w;
-    unsigned acc = write ? EPT12_ACC_WRITE : EPT12_ACC_READ;
-    if (walk12(p->nested.eptp12, l2_gpa, acc, &w) != EPT12_OK) {
+    if (walk12(p->nested.eptp12, l2_gpa, write ? EPT12_ACC_WRITE : EPT12_ACC_READ, &w) != EPT12_OK) {
         LOG_RL("L2 operand at gpa 0x%llx: EPT12 does not map it (%s)", (unsigned long long)l2_gpa, ept12_status_name(w.status));
         /* what L1 gets for it (nested_reflect_op12_fault): bits 0-1 the access, 3-5 EPT12's permissions */
-        p->nested.op12_fault.set = true;
-        p->nested.op12_fault.misconfig = w.status != EPT12_VIOLATION;
-        p->nested.op12_fault.gpa = l2_gpa;
-        p->nested.op12_fault.qual = ept12_violation_qual(write ? 2 : 1, &w, 0);
+        if (fault)
+            *fault = (struct op12_fault){ .set = true, .misconfig = w.status != EPT12_VIOLATION, .gpa = l2_gpa,
+                                          .qual = ept12_violation_qual(write ? 2 : 1, &w, 0) };
         return false;
     }
     *l1_gpa = w.l1_gpa;

@@ -346,15 +346,14 @@ void nested_entry_failure(struct pcpu *p, u32 reason, u64 qual)
  * translated address, not to a paging-structure entry) or an EPT misconfiguration
  * without qualification (SDM 28.3.3.1, 28.3.3.2, 28.2.1 table "Exit Qualification for EPT
  * Violations"). RIP stays at the instruction. VMCS02 current. */
-void nested_reflect_op12_fault(struct pcpu *p, u64 gla, bool final)
+void nested_reflect_op12_fault(struct pcpu *p, const struct op12_fault *f, u64 gla, bool final)
 {
-    const struct nested *n = &p->nested;
     struct exit_info e;
     exit_info_from_cpu(&e);
-    e.reason = n->op12_fault.misconfig ? EXIT_REASON_EPT_MISCONFIG : EXIT_REASON_EPT_VIOLATION;
-    e.qual = n->op12_fault.misconfig ? 0 : n->op12_fault.qual | BIT(7) | (final ? BIT(8) : 0);
-    e.gpa = n->op12_fault.gpa;
-    e.gla = n->op12_fault.misconfig ? 0 : gla;
+    e.reason = f->misconfig ? EXIT_REASON_EPT_MISCONFIG : EXIT_REASON_EPT_VIOLATION;
+    e.qual = f->misconfig ? 0 : f->qual | BIT(7) | (final ? BIT(8) : 0);
+    e.gpa = f->gpa;
+    e.gla = f->misconfig ? 0 : gla;
     e.intr_info = e.intr_error = e.insn_info = 0;
     LOG_RL("L2 operand at linear 0x%llx, gpa 0x%llx: EPT %s for L1", (unsigned long long)gla, (unsigned long long)e.gpa,
            e.reason == EXIT_REASON_EPT_VIOLATION ? "violation" : "misconfiguration");

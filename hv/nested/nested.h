@@ -56,10 +56,6 @@ struct nested {
     u64 dirty[4];                          /* table rows L1 VMWRITE'd since (bit per row) */
     bool checked_ia32e;                    /* L1's IA-32e mode at the last full check */
     u64 last_page;                         /* l1_page()'s one-entry cache */
-    struct {                               /* the last L2 operand access EPT12 refused */
-        bool set, misconfig;
-        u64 gpa, qual;                     /* L2 gpa; violation: bits 0-5 of L1's qualification */
-    } op12_fault;
     u8 *last_page_hva;
     /* counters (printed with the exit counters) */
     u64 entries, reflected, l0_handled, ept02_fills, ept02_resets;
@@ -113,7 +109,12 @@ void nested_l2_entry_failed(struct pcpu *p, int status);
 void nested_before_l2_entry(struct pcpu *p);       /* may reflect (INIT, NMI) and leave L2 */
 void nested_entry_failure(struct pcpu *p, u32 reason, u64 qual);
 void nested_reflect_event(struct pcpu *p, u32 reason, u32 intr_info);
-void nested_reflect_op12_fault(struct pcpu *p, u64 gla, bool final); /* L2's operand vs EPT12 */
+/* An L2 access L0 made for an emulated instruction that EPT12 refused (ept12_translate) */
+struct op12_fault {
+    bool set, misconfig;
+    u64 gpa, qual;                         /* L2 gpa; violation: bits 0-5 of L1's qualification */
+};
+void nested_reflect_op12_fault(struct pcpu *p, const struct op12_fault *f, u64 gla, bool final);
 void nested_l1_vmx_mode(struct pcpu *p, bool on); /* VMXON/VMXOFF: CR0/CR4 bits fixed in VMX operation */
 void nested_vmwrite_done(struct pcpu *p, unsigned enc); /* L1 changed a field of its current VMCS12 */
 unsigned vmcs12_row(unsigned enc);                  /* the field table row of a table encoding */
@@ -142,7 +143,7 @@ enum ept02_result { EPT02_FILLED, EPT02_L1_VIOLATION, EPT02_L1_MISCONFIG };
  * EPT violation (*qual12: the qualification L1 sees) or misconfiguration. */
 enum ept02_result ept02_violation(struct pcpu *p, u64 *qual12);
 void ept02_invalidate(struct pcpu *p, u64 eptp12, bool all);
-bool ept12_translate(struct pcpu *p, u64 l2_gpa, bool write, u64 *l1_gpa);
+bool ept12_translate(struct pcpu *p, u64 l2_gpa, bool write, u64 *l1_gpa, struct op12_fault *fault);
 unsigned ept02_peak_pages(const struct pcpu *p);    /* pool peak + roots in use */
 
 #endif

@@ -80,37 +80,35 @@ static bool common_checks(struct pcpu *p)
 /* Guest-physical addresses of the instruction's issuer: L1's as they are; L2's (a
  * VMREAD/VMWRITE under VMCS shadowing) through EPT12 when L1 uses EPT, so that L2 can
  * only reach the L1 memory L1 gave it. Not mapped: no memory (the access fails). */
-static bool issuer_gpa(u64 gpa, bool write, u64 *l1)
+static bool issuer_gpa(struct op12_fault *fault, u64 gpa, bool write, u64 *l1)
 {
     struct pcpu *p = this_pcpu();
     if (!p->nested.in_l2 || !(p->nested.proc2_12 & SEC_ENABLE_EPT)) { *l1 = gpa; return true; }
-    return ept12_translate(p, gpa, write, l1);
+    return ept12_translate(p, gpa, write, l1, fault);
 }
 
 /* Where L1 has no memory the CPU reads all ones and drops writes (as l1_read/l1_write
- * do): only an L2 address EPT12 refuses is an access that fails (GPAGING_ENOMEM). */
+ * do): only an L2 address EPT12 refuses is an access that fails (GPAGING_ENOMEM), and
+ * opaque (a struct op12_fault, or NULL) records why. */
 static bool phys_read(void *opaque, u64 gpa, void *buf, unsigned size)
 {
-    (void)opaque;
     u64 a;
-    if (!issuer_gpa(gpa, false, &a)) return false;
+    if (!issuer_gpa(opaque, gpa, false, &a)) return false;
     l1_read(a, buf, size);
     return true;
 }
 static bool phys_write(void *opaque, u64 gpa, const void *buf, unsigned size)
 {
-    (void)opaque;
     u64 a;
-    if (!issuer_gpa(gpa, true, &a)) return false;
+    if (!issuer_gpa(opaque, gpa, true, &a)) return false;
     l1_write(a, buf, size);
     return true;
 }
 /* Accessed/dirty updates: a locked compare-exchange on the entry, as the CPU's own. */
 static bool phys_cmpxchg(void *opaque, u64 gpa, unsigned size, u64 old, u64 new_val)
 {
-    (void)opaque;
     u64 a;
-    if (!issuer_gpa(gpa, true, &a)) return false;
+    if (!issuer_gpa(opaque, gpa, true, &a)) return false;
     if (!l1_has_memory(a)) return true;        /* the update goes nowhere */
     u8 *pg = l1_page(a);
     void *at = pg + (a & (PAGE_SIZE - 1));
@@ -147,12 +145,13 @@ static bool access_operand(const struct vmx_operand *op, void *buf, unsigned len
     if (op->fault) { inject_exception((u8)op->fault, true, op->error_code); return false; }
     struct pcpu *p = this_pcpu();
     struct gpaging_ctx g;
+    struct op12_fault f12 = { .set = false };
     guest_paging_ctx(&g);
+    g.opaque = &f12;
     struct gpaging_fault f;
-    p->nested.op12_fault.set = false;
     int r = write ? gpaging_write(&g, op->linear, buf, len, &f) : gpaging_read(&g, op->linear, buf, len, &f);
     if (r == GPAGING_OK) return true;
-    if (r == GPAGING_ENOMEM && p->nested.in_l2 && p->nested.op12_fault.set) {
+    if (r == GPAGING_ENOMEM && f12.set) {
         /* L2's operand (or one of its paging-structure entries) where EPT12 gives it no
          * access: the CPU would have exited to L1 with an EPT violation. Qualification bit 8
          * (SDM 28.2.1): the operand itself when L2's own walk to it succeeds. */
@@ -160,7 +159,7 @@ static bool access_operand(const struct vmx_operand *op, void *buf, unsigned len
         struct gpaging_fault f2;
         bool final = gpaging_translate(&g, op->linear, write, &to, &f2) == GPAGING_OK &&
                      (to >> 12) == (f.gpa >> 12);
-        nested_reflect_op12_fault(p, op->linear, final);
+        nested_reflect_op12_fault(p, &f12, op->linear, final);
         return false;
     }
     if (r == GPAGING_PF) {

@@ -17,10 +17,8 @@
  * region lags: L0 then does not offer this, and L1's VMREADs do not exit anyway.
  */
 
-static bool pv_enabled;
-
 /* FNV-1a over what the layout depends on: the offset, the row count, every row's encoding. */
-u32 vmcs12_layout_id(void)
+static u32 vmcs12_layout_id(void)
 {
     u32 h = 2166136261u;
     u32 words[2] = { VMCS12_FIELDS_OFF, vmcs_field_count };
@@ -60,7 +58,6 @@ void pv_vmcs_init(void)
                 vmcs12_layout_id());
         return;
     }
-    pv_enabled = true;
     vmcs_read_fast = pv_read;
     cprintf("nestvisor below without VMCS shadowing: VMREADs of the current VMCS read its region (layout 0x%x)",
             r.edx);
@@ -70,5 +67,5 @@ void pv_vmcs_init(void)
 void vmcs_load(struct pcpu *p, u64 pa)
 {
     PANIC_ON(vmptrld(pa) != VMX_OK);
-    p->pv_fields = pv_enabled ? (volatile const u64 *)(uintptr_t)(pa + VMCS12_FIELDS_OFF) : NULL;
+    p->pv_fields = vmcs_read_fast == pv_read ? (volatile const u64 *)(uintptr_t)(pa + VMCS12_FIELDS_OFF) : NULL;
 }

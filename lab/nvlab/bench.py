@@ -77,9 +77,13 @@ LHV_BENCH = dict(lhv_opt='0x2000', iters='1')
 TARGET_L0_EXITS_PER_L2_EXIT = 3   # with VMCS shadowing (issue 5)
 
 
+def has_shadowing(profile):
+    return 'vmcs-shadow' in profiles.get(profile)['features']
+
+
 def other_cpu(profile):
     """The CPU profile with the other answer on VMCS shadowing (the L2 CPUID rows run on both)."""
-    return 'hp2540p' if 'vmcs-shadow' in profiles.get(profile)['features'] else 'skylake'
+    return 'hp2540p' if has_shadowing(profile) else 'skylake'
 
 
 def targets(res, profile):
@@ -92,7 +96,7 @@ def targets(res, profile):
                         met=None if figure is None else ok(figure, target)))
 
     le = lambda f, t: f <= t   # noqa: E731
-    shadow = profile if 'vmcs-shadow' in profiles.get(profile)['features'] else other_cpu(profile)
+    shadow = profile if has_shadowing(profile) else other_cpu(profile)
     cpuid = res.get('nested_cpuid', {}).get(shadow, {})
     add('l0_exits_per_reflected_l2_exit_with_vmcs_shadowing', cpuid.get('l0_exits_per_reflected_l2_exit'),
         TARGET_L0_EXITS_PER_L2_EXIT, le, 'hv-lhv on %s' % shadow)
@@ -148,7 +152,7 @@ def bench(profile='hp2540p', opt=3, out=print, jobs=2):
             res['nested_cpuid'][prof] = dict(
                 l0_exits_per_reflected_l2_exit=nested['l0_exits_per_l2_cpuid_x100'] / 100,
                 l2_cpuid_ticks_avg=nested.get('l2_cpuid_ticks_avg'), bare_l2_cpuid_ticks_avg=lhv_bare.get('l2_cpuid_ticks_avg'),
-                vmcs_shadowing='vmcs-shadow' in profiles.get(prof)['features'])
+                vmcs_shadowing=has_shadowing(prof))
     two = res.get('hv-hv-linux', {}).get('nested', {})
     cpus = [c for level in two.values() for c in level.values()]
     if cpus:

@@ -2,14 +2,13 @@
 #include "hostile.h"
 
 #define NONCANON 0x8000000000000000ull
-#define CR0_NE_ BIT(5)
 
 /* ---- host state: one field changed (SDM 26.2.2 control registers and MSRs, 26.2.3
  * selectors and bases, 26.2.4 address-space size) ---- */
 static const struct hx_row host_rows[] = {
     { "host-cr0-pe-clear", VMCS_HOST_CR0, HX_CLEAR, CR0_PE },
     { "host-cr0-pg-clear", VMCS_HOST_CR0, HX_CLEAR, CR0_PG },
-    { "host-cr0-ne-clear", VMCS_HOST_CR0, HX_CLEAR, CR0_NE_ },
+    { "host-cr0-ne-clear", VMCS_HOST_CR0, HX_CLEAR, CR0_NE },
     { "host-cr0-reserved-bit28", VMCS_HOST_CR0, HX_OR, 1ull << 28 },
     { "host-cr4-vmxe-clear", VMCS_HOST_CR4, HX_CLEAR, CR4_VMXE },
     { "host-cs-selector-0", VMCS_HOST_CS_SEL, HX_SET, 0 },
@@ -97,7 +96,7 @@ static void host_state(struct cpu *c)
 static const struct hx_row guest_rows[] = {
     { "guest-cr0-pe-clear", VMCS_GUEST_CR0, HX_CLEAR, CR0_PE },
     { "guest-cr0-pg-clear", VMCS_GUEST_CR0, HX_CLEAR, CR0_PG },
-    { "guest-cr0-ne-clear", VMCS_GUEST_CR0, HX_CLEAR, CR0_NE_ },
+    { "guest-cr0-ne-clear", VMCS_GUEST_CR0, HX_CLEAR, CR0_NE },
     { "guest-cr0-reserved-bit28", VMCS_GUEST_CR0, HX_OR, 1ull << 28 },
     { "guest-cr4-vmxe-clear", VMCS_GUEST_CR4, HX_CLEAR, CR4_VMXE },
     { "guest-debugctl-reserved-bit2", VMCS_GUEST_IA32_DEBUGCTL, HX_OR, BIT(2) },
