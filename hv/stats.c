@@ -42,6 +42,12 @@ void stats_print(const char *why)
                     (unsigned long long)nn->ticks_reflect,
                     (unsigned long long)(nn->reflected ? nn->ticks_reflect / nn->reflected : 0),
                     (unsigned long long)nn->ticks_vmrw);
+        if (nn->entries)
+            cprintf("  cpu %u nested entry ticks by phase: checks %llu, VMCS02 %llu, bitmaps %llu, MSR list %llu (each)", c,
+                    (unsigned long long)(nn->ticks_entry_phase[0] / nn->entries),
+                    (unsigned long long)(nn->ticks_entry_phase[1] / nn->entries),
+                    (unsigned long long)(nn->ticks_entry_phase[2] / nn->entries),
+                    (unsigned long long)(nn->ticks_entry_phase[3] / nn->entries));
         if (nn->shadow_pulls || nn->shadow_flushes)
             cprintf("  cpu %u VMCS shadowing for L1: %llu pulls, %llu flushes (%llu fields)", c,
                     (unsigned long long)nn->shadow_pulls, (unsigned long long)nn->shadow_flushes,

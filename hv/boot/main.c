@@ -165,6 +165,7 @@ void hv_main(u32 magic, u32 mb_info_pa)
     vmcs01_setup(bsp);
     nested_caps_init();    /* probes the fields of the current VMCS (VMCS01) */
     shadow01_init();
+    nested_bitmaps_init();  /* L0's intercept words, merged into L2's bitmaps */
     nested_cpu_init(bsp);
     e820_install_stub();
     memcpy(phys_ptr(0x7c00), vm.bootsector, 512);

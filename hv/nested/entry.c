@@ -7,6 +7,8 @@
 #include "nested.h"
 #include "../pure/vmcs12_check.h"
 
+#define L0_WORDS_MAX 64
+
 void nested_cpu_init(struct pcpu *p)
 {
     struct nested *n = &p->nested;
@@ -40,26 +42,60 @@ static bool guest_field_special(unsigned enc)
     }
 }
 
-/* MSR bitmap for L2 (SDM 25.6.9): an access exits if L0 or L1 intercepts it. */
-static void merge_msr_bitmap(struct nested *n)
+/* L0's own intercepts are a few dozen bits (msr.c, io.c), fixed once the BSP set them
+ * up: the 64-bit words of L0's bitmaps that have any, listed once. */
+struct l0_words {
+    unsigned count;          /* > L0_WORDS_MAX: too many to list, OR every word */
+    u16 idx[L0_WORDS_MAX];
+};
+
+static void l0_words_list(struct l0_words *w, const u64 *l0)
 {
-    const u64 *l1 = (const u64 *)l1_bitmap(rd12(n, VMCS_MSR_BITMAP));
-    const u64 *l0 = (const u64 *)vm.msr_bitmap;
-    u64 *m = (u64 *)n->msr_bitmap02;
-    for (unsigned i = 0; i < PAGE_SIZE / 8; i++) m[i] = l0[i] | l1[i];
+    unsigned c = 0;
+    for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
+        if (l0[i]) {
+            if (c < L0_WORDS_MAX) w->idx[c] = (u16)i;
+            c++;
+        }
+    w->count = c;
 }
 
-/* I/O bitmaps for L2 when L1 uses them (SDM 25.6.4), merged with L0's own intercepts
- * (ACPI power-off, shutdown port). */
+/* VMCS02's bitmap page = L1's | L0's: L1's page copied (one REP MOVSB), then L0's
+ * words ORed in. An access exits if L0 or L1 intercepts it (SDM 25.6.4, 25.6.9). */
+static void merge_bitmap(u8 *dst, u64 l1_gpa, const u8 *l0, struct l0_words *w)
+{
+    memcpy(dst, l1_bitmap(l1_gpa), PAGE_SIZE);
+    u64 *d = (u64 *)dst;
+    const u64 *s = (const u64 *)l0;
+    if (w->count > L0_WORDS_MAX) {
+        for (unsigned i = 0; i < PAGE_SIZE / 8; i++) d[i] |= s[i];
+    } else {
+        for (unsigned k = 0; k < w->count; k++) d[w->idx[k]] |= s[w->idx[k]];
+    }
+}
+
+static struct l0_words msr_words, io_words[2];
+
+/* On the BSP, after msr_bitmap_init() and io_bitmap_init(). */
+void nested_bitmaps_init(void)
+{
+    l0_words_list(&msr_words, (const u64 *)vm.msr_bitmap);
+    l0_words_list(&io_words[0], (const u64 *)vm.io_bitmap_a);
+    l0_words_list(&io_words[1], (const u64 *)vm.io_bitmap_b);
+}
+
+/* MSR bitmap for L2: L1's and L0's intercepts. */
+static void merge_msr_bitmap(struct nested *n)
+{
+    merge_bitmap(n->msr_bitmap02, rd12(n, VMCS_MSR_BITMAP), vm.msr_bitmap, &msr_words);
+}
+
+/* I/O bitmaps for L2 when L1 uses them, merged with L0's own intercepts (ACPI
+ * power-off, shutdown port). */
 static void merge_io_bitmaps(struct nested *n)
 {
-    const u8 *l0[2] = { vm.io_bitmap_a, vm.io_bitmap_b };
-    u64 *m = (u64 *)n->io_bitmap02;
-    for (unsigned b = 0; b < 2; b++) {
-        const u64 *l0b = (const u64 *)l0[b];
-        const u64 *l1b = (const u64 *)l1_bitmap(rd12(n, b ? VMCS_IO_BITMAP_B : VMCS_IO_BITMAP_A));
-        for (unsigned i = 0; i < PAGE_SIZE / 8; i++) m[b * PAGE_SIZE / 8 + i] = l0b[i] | l1b[i];
-    }
+    merge_bitmap(n->io_bitmap02, rd12(n, VMCS_IO_BITMAP_A), vm.io_bitmap_a, &io_words[0]);
+    merge_bitmap(n->io_bitmap02 + PAGE_SIZE, rd12(n, VMCS_IO_BITMAP_B), vm.io_bitmap_b, &io_words[1]);
 }
 
 static void build_vmcs02(struct pcpu *p)
@@ -233,12 +269,17 @@ static void update_vmcs02(struct pcpu *p)
                 if (row_kind(enc) == ROW_COPY) vmcs_write_checked(enc, rd12(n, enc));
             }
     }
+    u64 t = rdtsc();
     refresh_vmcs02(n);
+    t = rdtsc() - t;
+    n->ticks_entry_phase[2] += t;
+    n->ticks_entry_phase[1] -= t;         /* counted by the caller around all of this */
     n->built_for = n->current;
     n->dirty[0] = n->dirty[1] = n->dirty[2] = n->dirty[3] = 0;
 }
 
-static uint64_t check_read(void *ctx, unsigned enc) { return vmcs12_read(*(const u64 *)ctx, enc); }
+/* ctx: VMCS12's field array, looked up once per entry rather than once per field */
+static uint64_t check_read(void *ctx, unsigned enc) { return ((volatile u64 *)ctx)[vmcs12_row(enc)]; }
 static bool check_read_gpa(void *ctx, uint64_t gpa, void *buf, unsigned len)
 {
     (void)ctx;
@@ -265,13 +306,14 @@ static void nested_vmentry_body(struct pcpu *p, bool resume)
     l1_read(n->current, &rev, 4);
     if (rev & VMCS12_SHADOW_BIT) { vmx_fail_invalid(); return; }   /* SDM 26.1: a shadow VMCS is not launched */
     struct vmcs12_entry_request rq = {
-        .read = check_read, .read_gpa = check_read_gpa, .ctx = &n->current, .caps = &l1_caps,
+        .read = check_read, .read_gpa = check_read_gpa, .ctx = (void *)vmcs12_fields(n->current), .caps = &l1_caps,
         .vmresume = resume, .launched = vmcs12_launched(n->current),
         .l1_interruptibility = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY),
         .l1_ia32e = (vmcs_read64(VMCS_GUEST_IA32_EFER) & EFER_LMA) != 0,
         .vmcs12_gpa = n->current,
     };
     struct vmcs12_check_result r;
+    u64 t = rdtsc();
     if (n->built_for == n->current && !any_dirty(n) && rq.l1_ia32e == n->checked_ia32e) {
         /* nothing L1 wrote since the last entry passed the checks, and what the last exit
          * saved the CPU itself produced: only the 26.1 checks that depend on the moment */
@@ -297,11 +339,16 @@ static void nested_vmentry_body(struct pcpu *p, bool resume)
         nested_entry_failure(p, r.exit_reason, r.qualification);
         return;
     }
+    u64 t1 = rdtsc();
     update_vmcs02(p);                    /* VMCS02 is current from here */
+    u64 t2 = rdtsc();
+    n->ticks_entry_phase[0] += t1 - t;
+    n->ticks_entry_phase[1] += t2 - t1;   /* refresh_vmcs02's bitmaps moved to [2] inside */
     n->in_l2 = true;
     /* SDM 26.4: the VM-entry MSR-load list, into L2's state (VMCS02 current) */
     struct msr_list_result ml = nested_msr_list(p, MSR_LIST_ENTRY_LOAD, rd12(n, VMCS_ENTRY_MSR_LOAD_ADDR),
                                                 (u32)rd12(n, VMCS_ENTRY_MSR_LOAD_COUNT));
+    n->ticks_entry_phase[3] += rdtsc() - t2;
     if (!ml.ok) {
         LOG_RL("L1 VM entry: MSR-load entry %u (MSR 0x%x) fails: VM-entry failure (%s)", ml.entry, ml.msr, ml.why);
         n->in_l2 = false;

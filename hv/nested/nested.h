@@ -60,6 +60,7 @@ struct nested {
     /* counters (printed with the exit counters) */
     u64 entries, reflected, l0_handled, ept02_fills, ept02_resets;
     u64 ticks_entry, ticks_reflect, ticks_vmrw;        /* TSC ticks L0 spent emulating them */
+    u64 ticks_entry_phase[4];              /* of ticks_entry: checks, VMCS02, bitmaps, MSR list */
     /* VMCS shadowing of VMCS12 for L1 (shadow01.c) */
     struct shadow01_slot shadow[SHADOW01_SLOTS];
     int shadow_linked;                     /* slot index + 1 VMCS01 links (0: shadowing off) */
@@ -123,6 +124,7 @@ volatile u64 *vmcs12_fields(u64 vmcs12);           /* its fields by table row (V
 
 /* ---- VMCS shadowing of VMCS12 for L1 (shadow01.c) ---- */
 void shadow01_init(void);                           /* BSP, after nested_caps_init() */
+void nested_bitmaps_init(void);                      /* BSP, after msr_bitmap_init()/io_bitmap_init() */
 void shadow01_vmcs01_reset(struct pcpu *p);         /* vmcs01_setup() rewrote VMCS01 */
 void shadow01_changed(u64 vmcs12, unsigned row);    /* L0 wrote a VMCS12 field */
 void shadow01_pull(struct pcpu *p);                 /* L1's shadowed VMWRITEs into VMCS12 */

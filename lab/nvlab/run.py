@@ -45,7 +45,7 @@ def plan(scn, profile, arch, opt, overrides=None, repo=REPO):
             return '/boot/' + (os.path.basename(p) if d.startswith('..') else d)
         ent = dict(name=e.name, kernel=e.kernel, kind=scenarios.kernel_kind(e.kernel), path=path,
                    dest=fat_path(path), bootsector=e.bootsector,
-                   args=scenarios.entry_args(e, scn, arch, opt, overrides, cpus=profiles.cpus(profile)))
+                   args=scenarios.entry_args(e, scn, arch, opt, overrides, cpus=profiles.cpus(profile), profile=profile))
         initrd = scenarios.kernel_initrd(e.kernel, repo)
         if initrd:
             ent.update(initrd=initrd, initrd_dest=fat_path(initrd))

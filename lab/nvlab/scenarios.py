@@ -1,6 +1,8 @@
 # lab/nvlab/scenarios.py: kernels (how to build, where they land) and scenarios (boot queue, profiles, timeout, judge) as data
 from collections import namedtuple
 
+from . import profiles
+
 # {repo}, {arch}, {opt} are filled in; 'archs' None = the kernel is built for one arch only
 KERNELS = {
     'lhv': dict(make=['make', '-C', '{repo}', '-s', 'ARCH={arch}', 'O={opt}', 'lhv'],
@@ -42,7 +44,16 @@ HV1_ARGS = 'serial=0x3e8'
 # revision 0); under a hypervisor (CPUID.1:ECX[31]) it skips that check and uses it, and
 # hv-linux crawled (lab/README.md). Keep the LAPIC one-shot timer, as bare; a no-op on
 # CPUs without TSC deadline (Arrandale).
-LINUX_ARGS = ('console=ttyS0,115200 {linux_verbosity} cryptomgr.notests lapic=notscdeadline '
+# {linux_clock}: on a profile whose CPU declares its clocks in CPUID (profiles.tsc_declared:
+# skylake), tsc_early_khz = the emulator's real TSC rate (ips / 1000). Otherwise Linux also
+# takes the local APIC timer's rate from the declared 24 MHz crystal, while Bochs counts it
+# down by emulated instructions: its 4 ms tick came every 96K instructions whatever ips is,
+# and two levels down at O0 one tick (an EOI reflected to the inner nestvisor, two APERF/MPERF
+# reads) cost more than that: Linux never left its timer interrupt (hv-hv-linux skylake O0,
+# stuck after "Mountpoint-cache" with the LAPIC timer just started). With the TSC rate given,
+# Linux measures the APIC timer against the PIT, as on the 2540p, and a tick is 4 ms of
+# emulated time (ips / 250 instructions), as on a real CPU.
+LINUX_ARGS = ('console=ttyS0,115200 {linux_verbosity} cryptomgr.notests lapic=notscdeadline {linux_clock} '
               'nv_cpus={cpus} {linux_need} {linux_extra}')
 
 
@@ -97,7 +108,8 @@ LINUX = dict(archs=('amd64',), bochs=dict(ignore_bad_msrs=1, ips=20000000))
 # EOI is an exit reflected to the inner nestvisor, which emulates it through the outer one);
 # at 20M instructions per emulated second a 4 ms tick is 80K instructions and Linux spent
 # nearly all of them in its tick (hv-hv-linux had not started its APs after 15G ticks). At
-# 100M a tick is 400K instructions, as on a slow real CPU.
+# 100M a tick is 400K instructions, as on a slow real CPU (on skylake only with
+# {linux_clock}, see LINUX_ARGS).
 LINUX_TWO_LEVELS = dict(LINUX, bochs=dict(ignore_bad_msrs=1, ips=100000000))
 
 # LHV as the innermost guest of nestvisor: the same command line as the bare `lhv` scenario, whose
@@ -194,7 +206,14 @@ def kernel_initrd(kernel, repo):
     return '%s/%s' % (repo, k['initrd']) if k.get('initrd') else None
 
 
-def entry_args(entry, scenario, arch, opt, overrides=None, cpus=None):
-    params = dict(scenario.params, arch=arch, opt=opt, cpus=cpus)
+def linux_clock(scenario, profile):
+    """Kernel parameter telling Linux the TSC rate Bochs really runs at (see LINUX_ARGS)."""
+    if not profile or not profiles.tsc_declared(profile):
+        return ''
+    return 'tsc_early_khz=%d' % (scenario.bochs.get('ips', profiles.IPS) // 1000)
+
+
+def entry_args(entry, scenario, arch, opt, overrides=None, cpus=None, profile=None):
+    params = dict(scenario.params, arch=arch, opt=opt, cpus=cpus, linux_clock=linux_clock(scenario, profile))
     params.update({k: v for k, v in (overrides or {}).items() if v is not None})
     return ' '.join(entry.args.format(**params).split())     # empty parameters leave no gaps

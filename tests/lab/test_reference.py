@@ -396,6 +396,21 @@ class Scenarios(unittest.TestCase):
         self.assertIn('nv_need_aperfmperf=1', args)
         self.assertNotIn('  ', args)
 
+    def test_linux_is_told_the_tsc_rate_where_the_cpu_declares_one(self):
+        by = scenarios.BY_NAME
+        def args(name, profile):
+            s = by[name]
+            return scenarios.entry_args(s.entries[-1], s, 'amd64', 3, cpus=4, profile=profile)
+        # skylake: the emulator's TSC rate is its ips, whatever CPUID 0x15/0x16 declare
+        self.assertIn('tsc_early_khz=100000', args('hv-hv-linux', 'skylake').split())
+        self.assertIn('tsc_early_khz=20000', args('linux', 'skylake').split())
+        self.assertIn('tsc_early_khz=20000', args('hv-linux', 'skylake').split())
+        # the 2540p declares nothing: Linux measures the TSC against the PIT
+        for name in ('linux', 'hv-linux', 'hv-hv-linux'):
+            self.assertNotIn('tsc_early_khz', args(name, 'hp2540p'))
+        # the bochsrc runs at the rate the kernel is told
+        self.assertEqual(by['hv-hv-linux'].bochs['ips'] // 1000, 100000)
+
     def test_nested_rows_are_full_tier_only_for_now(self):
         fast = {r[0].name for r in matrix.tier_rows('fast')}
         self.assertFalse(fast & {'hv-hv-lhv', 'hv-hv-linux'})
