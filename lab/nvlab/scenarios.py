@@ -55,7 +55,7 @@ HV1_ARGS = 'serial=0x3e8'
 # the PIT, as on the 2540p, and a tick is 4 ms of emulated time (ips / 250 instructions), as
 # on a real CPU. Bare and one level down keep the declared clocks: a tick costs them little,
 # and with the measured clock bare Linux waited 320 emulated seconds somewhere in its device
-# initcalls (12.7G ticks instead of 5.6G; cause not found, lab/README.md).
+# initcalls (/init at 15.8G ticks instead of 5.6G; cause not found, lab/README.md).
 LINUX_ARGS = ('console=ttyS0,115200 {linux_verbosity} cryptomgr.notests lapic=notscdeadline {linux_clock} '
               'nv_cpus={cpus} {linux_need} {linux_extra}')
 
