@@ -7,8 +7,6 @@
 #include "nested.h"
 #include "../pure/vmcs12_check.h"
 
-#define L0_WORDS_MAX 64
-
 void nested_cpu_init(struct pcpu *p)
 {
     struct nested *n = &p->nested;
@@ -45,33 +43,28 @@ static bool guest_field_special(unsigned enc)
 /* L0's own intercepts are a few dozen bits (msr.c, io.c), fixed once the BSP set them
  * up: the 64-bit words of L0's bitmaps that have any, listed once. */
 struct l0_words {
-    unsigned count;          /* > L0_WORDS_MAX: too many to list, OR every word */
-    u16 idx[L0_WORDS_MAX];
+    unsigned count;
+    u16 idx[64];
 };
 
 static void l0_words_list(struct l0_words *w, const u64 *l0)
 {
-    unsigned c = 0;
+    w->count = 0;
     for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
         if (l0[i]) {
-            if (c < L0_WORDS_MAX) w->idx[c] = (u16)i;
-            c++;
+            PANIC_ON(w->count == sizeof w->idx / sizeof w->idx[0]);   /* msr.c/io.c grew: enlarge idx */
+            w->idx[w->count++] = (u16)i;
         }
-    w->count = c;
 }
 
-/* VMCS02's bitmap page = L1's | L0's: L1's page copied (one REP MOVSB), then L0's
- * words ORed in. An access exits if L0 or L1 intercepts it (SDM 25.6.4, 25.6.9). */
-static void merge_bitmap(u8 *dst, u64 l1_gpa, const u8 *l0, struct l0_words *w)
+/* VMCS02's bitmap page = L1's | L0's: L1's page copied (REP MOVS, lib/mem.c), then
+ * L0's words ORed in. An access exits if L0 or L1 intercepts it (SDM 25.6.4, 25.6.9). */
+static void merge_bitmap(u8 *dst, u64 l1_gpa, const u8 *l0, const struct l0_words *w)
 {
     memcpy(dst, l1_bitmap(l1_gpa), PAGE_SIZE);
     u64 *d = (u64 *)dst;
     const u64 *s = (const u64 *)l0;
-    if (w->count > L0_WORDS_MAX) {
-        for (unsigned i = 0; i < PAGE_SIZE / 8; i++) d[i] |= s[i];
-    } else {
-        for (unsigned k = 0; k < w->count; k++) d[w->idx[k]] |= s[w->idx[k]];
-    }
+    for (unsigned k = 0; k < w->count; k++) d[w->idx[k]] |= s[w->idx[k]];
 }
 
 static struct l0_words msr_words, io_words[2];
@@ -251,7 +244,7 @@ void nested_vmwrite_done(struct pcpu *p, unsigned enc)
 static bool any_dirty(const struct nested *n) { return (n->dirty[0] | n->dirty[1] | n->dirty[2] | n->dirty[3]) != 0; }
 
 /* VMCS02 from VMCS12: built afresh, or (same VMCS12 as last time) only the fields L1
- * VMWRITE'd since. Leaves VMCS02 current. */
+ * VMWRITE'd since. Leaves VMCS02 current; refresh_vmcs02() follows. */
 static void update_vmcs02(struct pcpu *p)
 {
     struct nested *n = &p->nested;
@@ -269,11 +262,6 @@ static void update_vmcs02(struct pcpu *p)
                 if (row_kind(enc) == ROW_COPY) vmcs_write_checked(enc, rd12(n, enc));
             }
     }
-    u64 t = rdtsc();
-    refresh_vmcs02(n);
-    t = rdtsc() - t;
-    n->ticks_entry_phase[2] += t;
-    n->ticks_entry_phase[1] -= t;         /* counted by the caller around all of this */
     n->built_for = n->current;
     n->dirty[0] = n->dirty[1] = n->dirty[2] = n->dirty[3] = 0;
 }
@@ -342,13 +330,16 @@ static void nested_vmentry_body(struct pcpu *p, bool resume)
     u64 t1 = rdtsc();
     update_vmcs02(p);                    /* VMCS02 is current from here */
     u64 t2 = rdtsc();
+    refresh_vmcs02(n);
+    u64 t3 = rdtsc();
     n->ticks_entry_phase[0] += t1 - t;
-    n->ticks_entry_phase[1] += t2 - t1;   /* refresh_vmcs02's bitmaps moved to [2] inside */
+    n->ticks_entry_phase[1] += t2 - t1;
+    n->ticks_entry_phase[2] += t3 - t2;
     n->in_l2 = true;
     /* SDM 26.4: the VM-entry MSR-load list, into L2's state (VMCS02 current) */
     struct msr_list_result ml = nested_msr_list(p, MSR_LIST_ENTRY_LOAD, rd12(n, VMCS_ENTRY_MSR_LOAD_ADDR),
                                                 (u32)rd12(n, VMCS_ENTRY_MSR_LOAD_COUNT));
-    n->ticks_entry_phase[3] += rdtsc() - t2;
+    n->ticks_entry_phase[3] += rdtsc() - t3;
     if (!ml.ok) {
         LOG_RL("L1 VM entry: MSR-load entry %u (MSR 0x%x) fails: VM-entry failure (%s)", ml.entry, ml.msr, ml.why);
         n->in_l2 = false;

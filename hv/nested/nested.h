@@ -108,6 +108,7 @@ enum l2_exit { L2_REFLECTED, L2_TO_L0, L2_HANDLED };
 enum l2_exit nested_l2_exit(struct pcpu *p, u32 full_reason);
 void nested_l2_entry_failed(struct pcpu *p, int status);
 void nested_before_l2_entry(struct pcpu *p);       /* may reflect (INIT, NMI) and leave L2 */
+void nested_bitmaps_init(void);                    /* BSP, after msr_bitmap_init()/io_bitmap_init() */
 void nested_entry_failure(struct pcpu *p, u32 reason, u64 qual);
 void nested_reflect_event(struct pcpu *p, u32 reason, u32 intr_info);
 /* An L2 access L0 made for an emulated instruction that EPT12 refused (ept12_translate) */
@@ -124,7 +125,6 @@ volatile u64 *vmcs12_fields(u64 vmcs12);           /* its fields by table row (V
 
 /* ---- VMCS shadowing of VMCS12 for L1 (shadow01.c) ---- */
 void shadow01_init(void);                           /* BSP, after nested_caps_init() */
-void nested_bitmaps_init(void);                      /* BSP, after msr_bitmap_init()/io_bitmap_init() */
 void shadow01_vmcs01_reset(struct pcpu *p);         /* vmcs01_setup() rewrote VMCS01 */
 void shadow01_changed(u64 vmcs12, unsigned row);    /* L0 wrote a VMCS12 field */
 void shadow01_pull(struct pcpu *p);                 /* L1's shadowed VMWRITEs into VMCS12 */
